@@ -1,0 +1,78 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+export type Level = "MUST" | "MUST NOT" | "SHOULD" | "SHOULD NOT" | "MAY" | "implied" | "ambiguous";
+
+export interface Requirement {
+  id: string;
+  level: Level;
+  /** Catalogue section letter, e.g. "B". */
+  section: string;
+  sectionTitle: string;
+  /** XEP-0355 HTML anchor (without '#'), from the row or else its section. */
+  anchor: string;
+  text: string;
+}
+
+export const XEP_URL = "https://xmpp.org/extensions/xep-0355.html";
+export const CATALOGUE_PATH = fileURLToPath(new URL("../../spec/xep-0355-requirements.md", import.meta.url));
+
+// Section G has no anchor in its heading; these are the XEP sections its rules come from.
+const FALLBACK_ANCHORS: Record<string, string> = {
+  "ME-REP": "stanza_forward",
+  "ME-DSC": "disco",
+  "ME-ROB": "stanza_forward",
+  "ME-SEC": "security",
+};
+
+const LEVELS: Level[] = ["MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "MAY", "implied", "ambiguous"];
+
+/** Parses the requirement catalogue (markdown tables under "## X. Title (#anchor, …)" headings). */
+export function parseCatalogue(markdown: string): Requirement[] {
+  const requirements: Requirement[] = [];
+  let section = "";
+  let sectionTitle = "";
+  let sectionAnchor = "";
+  for (const line of markdown.split("\n")) {
+    const heading = /^## ([A-Z])\. (.*)$/.exec(line);
+    if (heading) {
+      section = heading[1];
+      sectionTitle = heading[2].replace(/\s*\(#.*\)\s*$/, "");
+      sectionAnchor = /\(#([\w-]+)/.exec(heading[2])?.[1] ?? "";
+      continue;
+    }
+    const row = /^\| ([A-Z]+-[A-Z]+-\d+) \| ([^|]+) \| (.*) \|$/.exec(line);
+    if (!row) continue;
+    const level = row[2].trim() as Level;
+    if (!LEVELS.includes(level)) throw new Error(`catalogue: ${row[1]} has unknown level '${level}'`);
+    const text = row[3].trim();
+    requirements.push({
+      id: row[1],
+      level,
+      section,
+      sectionTitle,
+      anchor: /\(#([\w-]+)/.exec(text)?.[1] || sectionAnchor || FALLBACK_ANCHORS[row[1].slice(0, 6)] || "",
+      text,
+    });
+  }
+  return requirements;
+}
+
+let cached: Requirement[] | undefined;
+export function loadCatalogue(): Requirement[] {
+  cached ??= parseCatalogue(readFileSync(CATALOGUE_PATH, "utf8"));
+  return cached;
+}
+
+export function requirementById(id: string): Requirement | undefined {
+  return loadCatalogue().find((r) => r.id === id);
+}
+
+export function anchorUrl(req: Requirement): string {
+  return `${XEP_URL}#${req.anchor}`;
+}
+
+/** Only MUST / MUST NOT count toward the compliance verdict. */
+export function isMandatory(level: Level): boolean {
+  return level === "MUST" || level === "MUST NOT";
+}

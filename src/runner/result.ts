@@ -1,0 +1,59 @@
+import type { Level } from "../catalogue/catalogue.js";
+
+export type Verdict = "pass" | "fail" | "not-supported" | "not-applicable" | "error";
+
+/** Worst first: a requirement's verdict is the worst of its scenarios' verdicts. */
+export const VERDICT_SEVERITY: Record<Verdict, number> = {
+  error: 4,
+  fail: 3,
+  "not-supported": 2,
+  pass: 1,
+  "not-applicable": 0,
+};
+
+export interface TranscriptEntry {
+  /** Milliseconds since the scenario started. */
+  t: number;
+  actor: string;
+  direction: "in" | "out" | "note";
+  data: string;
+}
+
+export interface ScenarioResult {
+  id: string;
+  title: string;
+  role: "server" | "component";
+  file: string;
+  requirements: string[];
+  verdict: Verdict;
+  /** One line: why it failed, was skipped or errored (empty on pass). */
+  reason: string;
+  /** The requirement the failing step checks, when the scenario failed. */
+  failedRequirement?: string;
+  /** Expected vs received for a failed match. */
+  evidence?: { step: string; line: number; expected: string; received: string[] };
+  /** Informational findings (e.g. which reading of an ambiguous rule the target follows). */
+  notes: string[];
+  durationMs: number;
+  transcript: TranscriptEntry[];
+}
+
+export interface RequirementResult {
+  id: string;
+  level: Level;
+  section: string;
+  anchor: string;
+  text: string;
+  verdict: Verdict;
+  scenarios: string[];
+}
+
+export interface RunResult {
+  suiteVersion: string;
+  startedAt: string;
+  durationMs: number;
+  target: { role: "server" | "component"; name: string; protocolVersion: string; software?: string };
+  interrupted: boolean;
+  scenarios: ScenarioResult[];
+  requirements: RequirementResult[];
+}

@@ -1,0 +1,81 @@
+/** Which XEP-0355 revision a party speaks: 2 = v0.5 (urn:xmpp:delegation:2), 1 = v0.4.1. */
+export type ProtocolVersion = 1 | 2;
+
+export interface Account {
+  username: string;
+  password: string;
+}
+
+export interface ComponentCredentials {
+  jid: string;
+  secret: string;
+}
+
+/** One delegation as configured on the server: a namespace, optional filtering attributes (#server_config). */
+export interface Delegation {
+  namespace: string;
+  attributes?: string[];
+}
+
+/** Optional parts of XEP-0355 a server may or may not implement; scenarios that need one say so. */
+export interface ServerFeatures {
+  /** Delegations with filtering attributes (#server_config). */
+  filtering: boolean;
+  /** Bare-JID disco#info nesting of `…:bare:NS` (#disco_nesting). */
+  bareDisco: boolean;
+  /** `urn:xmpp:delegation:2:bare:disco#info:*` delegated (#remaining_disco). */
+  remainingDiscoInfo: boolean;
+  /** `urn:xmpp:delegation:2:bare:disco#items:*` delegated (#bare_jid_disco_items). */
+  remainingDiscoItems: boolean;
+  /** Client mode (#client_usecases). */
+  clientMode: boolean;
+}
+
+export interface ServerTarget {
+  role: "server";
+  /** Human label for reports, e.g. "Prosody 0.12 + mod_delegation". */
+  name: string;
+  host: string;
+  domain: string;
+  c2sPort: number;
+  componentPort: number;
+  version: ProtocolVersion | "auto";
+  accounts: { juliet: Account; romeo: Account };
+  components: {
+    /** The managing entity the delegations point to. */
+    managing: ComponentCredentials;
+    /** A second component with no delegation (SRV-ADV-04, SRV-REP-12). */
+    other?: ComponentCredentials;
+  };
+  delegations: {
+    /** A namespace delegated without filtering; the server should also have its own implementation of it (SRV-DSC-03). */
+    plain: Delegation;
+    /** A namespace delegated with filtering attributes. */
+    filtered?: Delegation;
+  };
+  /** A namespace the server answers itself and that is not delegated (e.g. jabber:iq:version). */
+  undelegatedNamespace: string;
+  /** A domain the server does not host (SRV-FWD-06). */
+  foreignDomain: string;
+  features: ServerFeatures;
+  /** Milliseconds: a step waiting for a stanza, a "nothing within" window, connecting. */
+  timeouts: { step: number; quiet: number; connect: number };
+}
+
+export interface ComponentTarget {
+  role: "component";
+  name: string;
+  /** Where the suite, playing the server, listens for the component's XEP-0114 connection. */
+  listenHost: string;
+  listenPort: number;
+  /** The domain the suite pretends to serve. */
+  domain: string;
+  component: ComponentCredentials;
+  version: ProtocolVersion;
+  delegations: { plain: Delegation };
+  /** Send a urn:xmpp:privilege:2 advertisement (XEP-0356) after the handshake. */
+  privileges?: { roster?: string; message?: string; presence?: string };
+  timeouts: { step: number; quiet: number; connect: number };
+}
+
+export type Target = ServerTarget | ComponentTarget;

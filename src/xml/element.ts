@@ -1,0 +1,60 @@
+// One place that decides which XML library the suite stands on (ltx).
+import { Element, parse as ltxParse, escapeXML, escapeXMLText } from "ltx";
+
+export { Element, escapeXML, escapeXMLText };
+
+export class XmlSyntaxError extends Error {}
+
+/** Parses one complete XML fragment; throws XmlSyntaxError naming the problem. */
+export function parseXml(text: string): Element {
+  try {
+    return ltxParse(text.trim()) as Element;
+  } catch (err) {
+    throw new XmlSyntaxError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+export function serialize(el: Element): string {
+  return el.toString();
+}
+
+/** The element's own xmlns, or the inherited one, or `fallback` at the top. */
+export function namespaceOf(el: Element, fallback?: string): string | undefined {
+  for (let node: Element | null | undefined = el; node; node = node.parent as Element | null) {
+    const ns = node.attrs.xmlns;
+    if (typeof ns === "string") return ns;
+  }
+  return fallback;
+}
+
+export function childElements(el: Element): Element[] {
+  return el.children.filter((c): c is Element => typeof c !== "string");
+}
+
+export function firstChildElement(el: Element): Element | undefined {
+  return childElements(el)[0];
+}
+
+/** Text content, children's text excluded. */
+export function ownText(el: Element): string {
+  return el.children.filter((c): c is string => typeof c === "string").join("");
+}
+
+export function clone(el: Element): Element {
+  return parseXml(el.toString());
+}
+
+/** Pretty-prints for humans (reports, failure messages). */
+export function pretty(el: Element, indent = ""): string {
+  const attrs = Object.entries(el.attrs)
+    .filter(([, v]) => v !== undefined && v !== null)
+    .map(([k, v]) => ` ${k}="${escapeXML(String(v))}"`)
+    .join("");
+  const kids = childElements(el);
+  const text = ownText(el).trim();
+  if (kids.length === 0 && !text) return `${indent}<${el.name}${attrs}/>`;
+  if (kids.length === 0) return `${indent}<${el.name}${attrs}>${escapeXMLText(text)}</${el.name}>`;
+  const inner = kids.map((k) => pretty(k, indent + "  ")).join("\n");
+  const textLine = text ? `\n${indent}  ${escapeXMLText(text)}` : "";
+  return `${indent}<${el.name}${attrs}>${textLine}\n${inner}\n${indent}</${el.name}>`;
+}
