@@ -1,0 +1,104 @@
+import { loadCatalogue } from "../catalogue/catalogue.js";
+import type { RequirementResult, RunResult, ScenarioResult, Verdict } from "../runner/result.js";
+import { LEVEL_GROUPS, overallVerdict, requirementVerdict, summarize } from "./aggregate.js";
+
+export interface FormatOptions {
+  /** Default: stdout is a TTY and NO_COLOR is unset or empty (https://no-color.org). */
+  color?: boolean;
+}
+
+const WORDS: Record<Verdict, string> = {
+  pass: "PASS",
+  fail: "FAIL",
+  "not-supported": "SKIP",
+  "not-applicable": "N/A",
+  error: "ERROR",
+};
+
+// ANSI SGR: green, red, yellow, dim, magenta.
+const COLOURS: Record<Verdict, string> = {
+  pass: "32",
+  fail: "31",
+  "not-supported": "33",
+  "not-applicable": "2",
+  error: "35",
+};
+
+const WORD_WIDTH = Math.max(...Object.values(WORDS).map((w) => w.length));
+
+function useColor(options?: FormatOptions): boolean {
+  return options?.color ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
+}
+
+/** Callers pad before painting, so ANSI codes do not upset column widths. */
+function paint(verdict: Verdict, text: string, color: boolean): string {
+  return color ? `\x1b[${COLOURS[verdict]}m${text}\x1b[0m` : text;
+}
+
+export function formatScenarioLine(s: ScenarioResult, options?: FormatOptions): string {
+  const word = paint(s.verdict, WORDS[s.verdict].padEnd(WORD_WIDTH), useColor(options));
+  if (s.verdict === "pass") return `  ${word} ${s.id}  (${Math.round(s.durationMs)} ms)`;
+  const prefix = s.verdict === "fail" && s.failedRequirement && !s.reason.startsWith(s.failedRequirement) ? `${s.failedRequirement}: ` : "";
+  return `  ${word} ${s.id}  ${prefix}${s.reason}`.trimEnd();
+}
+
+function scenarioCount(r: RequirementResult): string {
+  return `${r.scenarios.length} scenario${r.scenarios.length === 1 ? "" : "s"}`;
+}
+
+function sectionTitles(): Map<string, string> {
+  const titles = new Map<string, string>();
+  for (const r of loadCatalogue()) titles.set(r.section, r.sectionTitle);
+  return titles;
+}
+
+/**
+ * Requirements grouped by catalogue section, columns ID, level, verdict, scenario count. With
+ * `scenarios`, non-passing rows also get their reason (e.g. "blocked by failure of SRV-REP-01").
+ */
+export function formatRequirementTable(
+  reqs: RequirementResult[],
+  options?: FormatOptions & { scenarios?: ScenarioResult[] },
+): string {
+  const color = useColor(options);
+  const titles = sectionTitles();
+  const idWidth = Math.max(2, ...reqs.map((r) => r.id.length));
+  const levelWidth = Math.max(5, ...reqs.map((r) => r.level.length));
+  const countWidth = Math.max(0, ...reqs.map((r) => scenarioCount(r).length));
+  const lines: string[] = [];
+  let section: string | undefined;
+  for (const r of reqs) {
+    if (r.section !== section) {
+      section = r.section;
+      if (lines.length > 0) lines.push("");
+      lines.push(`${r.section}. ${titles.get(r.section) ?? ""}`.trimEnd());
+    }
+    const word = paint(r.verdict, WORDS[r.verdict].padEnd(WORD_WIDTH), color);
+    let line = `  ${r.id.padEnd(idWidth)}  ${r.level.padEnd(levelWidth)}  ${word}  ${scenarioCount(r).padEnd(countWidth)}`;
+    if (options?.scenarios && r.verdict !== "pass") {
+      const ofReq = options.scenarios.filter((s) => r.scenarios.includes(s.id));
+      const reason = requirementVerdict(r.id, ofReq, new Set(r.verdict === "not-applicable" ? [r.id] : [])).reason;
+      if (reason) line += `  ${reason}`;
+    }
+    lines.push(line.trimEnd());
+  }
+  return lines.join("\n");
+}
+
+export function formatSummary(run: RunResult): string {
+  const summary = summarize(run.requirements);
+  const lines: string[] = [];
+  for (const group of LEVEL_GROUPS) {
+    const g = summary[group];
+    if (g.total === 0) continue;
+    let line = `  ${group.padEnd(9)}  ${String(g.passed).padStart(3)}/${String(g.total).padEnd(3)} pass`;
+    if (g.failing.length > 0) line += `  failing: ${g.failing.join(", ")}`;
+    if (g.errored.length > 0) line += `  errored: ${g.errored.join(", ")}`;
+    if (g.notSupported.length > 0) line += `  not supported: ${g.notSupported.length}`;
+    lines.push(line);
+  }
+  const overall = overallVerdict(run.requirements);
+  const prefix = run.interrupted ? "run interrupted, results incomplete — " : "";
+  lines.push(`${prefix}${overall.line}`);
+  return lines.join("\n");
+}

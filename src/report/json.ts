@@ -1,0 +1,125 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { RunResult } from "../runner/result.js";
+
+/** The subset of JSON Schema (draft 2020-12) that RESULTS_SCHEMA uses. */
+export interface JsonSchema {
+  $schema?: string;
+  $id?: string;
+  $ref?: string;
+  $defs?: Record<string, JsonSchema>;
+  title?: string;
+  description?: string;
+  type?: "object" | "array" | "string" | "integer" | "number" | "boolean";
+  enum?: readonly string[];
+  required?: readonly string[];
+  properties?: Record<string, JsonSchema>;
+  additionalProperties?: false;
+  items?: JsonSchema;
+  minimum?: number;
+}
+
+const verdict: JsonSchema = {
+  type: "string",
+  enum: ["pass", "fail", "not-supported", "not-applicable", "error"],
+  description:
+    "pass: verified; fail: the target broke the rule; not-supported: not exercised (optional feature absent, or no scenario); " +
+    "not-applicable: the rule does not apply to this target; error: the suite could not reach a verdict.",
+};
+
+const role: JsonSchema = { type: "string", enum: ["server", "component"] };
+
+const str = (description?: string): JsonSchema => (description ? { type: "string", description } : { type: "string" });
+
+/** JSON Schema of the file writeJsonReport writes; docs/results.schema.json is generated from it. */
+export const RESULTS_SCHEMA: JsonSchema = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "urn:xep0355-conformance:results",
+  title: "XEP-0355 conformance run",
+  type: "object",
+  required: ["suiteVersion", "startedAt", "durationMs", "target", "interrupted", "scenarios", "requirements"],
+  additionalProperties: false,
+  properties: {
+    suiteVersion: str(),
+    startedAt: str("ISO 8601 timestamp"),
+    durationMs: { type: "number", minimum: 0 },
+    target: {
+      type: "object",
+      required: ["role", "name", "protocolVersion"],
+      additionalProperties: false,
+      properties: {
+        role: { $ref: "#/$defs/role" },
+        name: str(),
+        protocolVersion: str("XEP-0355 version the target speaks, e.g. 0.5"),
+        software: str(),
+      },
+    },
+    interrupted: { type: "boolean", description: "true when the run was stopped before all scenarios finished" },
+    scenarios: { type: "array", items: { $ref: "#/$defs/scenario" } },
+    requirements: { type: "array", items: { $ref: "#/$defs/requirement" } },
+  },
+  $defs: {
+    verdict,
+    role,
+    level: { type: "string", enum: ["MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "MAY", "implied", "ambiguous"] },
+    transcriptEntry: {
+      type: "object",
+      required: ["t", "actor", "direction", "data"],
+      additionalProperties: false,
+      properties: {
+        t: { type: "number", minimum: 0, description: "milliseconds since the scenario started" },
+        actor: str(),
+        direction: { type: "string", enum: ["in", "out", "note"] },
+        data: str("raw XML (secrets redacted) or a note"),
+      },
+    },
+    scenario: {
+      type: "object",
+      required: ["id", "title", "role", "file", "requirements", "verdict", "reason", "notes", "durationMs", "transcript"],
+      additionalProperties: false,
+      properties: {
+        id: str(),
+        title: str(),
+        role: { $ref: "#/$defs/role" },
+        file: str(),
+        requirements: { type: "array", items: str("catalogue requirement ID") },
+        verdict: { $ref: "#/$defs/verdict" },
+        reason: str("one line; empty on pass"),
+        failedRequirement: str("the requirement the failing step checks"),
+        evidence: {
+          type: "object",
+          required: ["step", "line", "expected", "received"],
+          additionalProperties: false,
+          properties: {
+            step: str(),
+            line: { type: "integer", minimum: 0 },
+            expected: str(),
+            received: { type: "array", items: str() },
+          },
+        },
+        notes: { type: "array", items: str() },
+        durationMs: { type: "number", minimum: 0 },
+        transcript: { type: "array", items: { $ref: "#/$defs/transcriptEntry" } },
+      },
+    },
+    requirement: {
+      type: "object",
+      required: ["id", "level", "section", "anchor", "text", "verdict", "scenarios"],
+      additionalProperties: false,
+      properties: {
+        id: str(),
+        level: { $ref: "#/$defs/level" },
+        section: str("catalogue section letter"),
+        anchor: str("XEP-0355 HTML anchor, without '#'"),
+        text: str(),
+        verdict: { $ref: "#/$defs/verdict" },
+        scenarios: { type: "array", items: str("scenario ID") },
+      },
+    },
+  },
+};
+
+export async function writeJsonReport(run: RunResult, path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, JSON.stringify(run, null, 2) + "\n", "utf8");
+}
