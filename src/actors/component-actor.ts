@@ -1,0 +1,73 @@
+import { Component } from "@xmpp/component-core";
+import { Element } from "../xml/element.js";
+import type { ComponentCredentials } from "../target/types.js";
+import { StreamActor, withTimeout } from "./stream-actor.js";
+import type { Transcript } from "./transcript.js";
+
+export interface ComponentEndpoint {
+  host: string;
+  port: number;
+  connectTimeoutMs: number;
+}
+
+/**
+ * Decides, for a stanza that arrives, whether the actor answers it by itself
+ * (delegation disco nesting queries, so a server may query them at any time)
+ * instead of handing it to the scenario. Returns the answer, or undefined.
+ */
+export type AutoResponder = (stanza: Element) => Element | undefined;
+
+/**
+ * A XEP-0114 component on @xmpp/component-core, without @xmpp/component's
+ * middleware: it never answers an IQ on its own (unless an AutoResponder says
+ * so) and never reconnects.
+ */
+export class ComponentActor extends StreamActor {
+  readonly kind = "component";
+  /** Stanzas answered by the AutoResponder, for scenarios that count them (SRV-DSC-04). */
+  readonly autoAnswered: { at: number; stanza: Element }[] = [];
+
+  constructor(
+    name: string,
+    transcript: Transcript,
+    private readonly endpoint: ComponentEndpoint,
+    private readonly credentials: ComponentCredentials,
+    private readonly autoResponder?: AutoResponder,
+  ) {
+    super(name, transcript, "jabber:component:accept");
+    transcript.addSecret(credentials.secret);
+  }
+
+  get address(): string {
+    return this.credentials.jid;
+  }
+
+  async connect(): Promise<void> {
+    const component = new Component({
+      service: `xmpp://${this.endpoint.host}:${this.endpoint.port}`,
+      domain: this.credentials.jid,
+      timeout: this.endpoint.connectTimeoutMs,
+    });
+    this.attach(component);
+    // Listen before the handshake: the server may send its advertisement in the same TCP segment as <handshake/>.
+    component.on("element", (el: Element) => {
+      if (el.name !== "handshake") this.receive(el);
+    });
+    const started = (async () => {
+      await component.connect(`xmpp://${this.endpoint.host}:${this.endpoint.port}`);
+      const header = await component.open({ domain: this.credentials.jid });
+      await component.authenticate(String(header.attrs.id), this.credentials.secret);
+    })();
+    await withTimeout(started, this.endpoint.connectTimeoutMs, `${this.name} handshake`);
+  }
+
+  private receive(el: Element): void {
+    const answer = this.autoResponder?.(el);
+    if (answer) {
+      this.autoAnswered.push({ at: Date.now(), stanza: el });
+      void this.send(answer).catch(() => undefined);
+      return;
+    }
+    this.inbox.push(el);
+  }
+}

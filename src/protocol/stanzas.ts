@@ -1,0 +1,31 @@
+import { Element, escapeXMLText } from "../xml/element.js";
+import { NS } from "./namespaces.js";
+
+/** RFC 6120 §8.3: an error reply to an IQ, with the original id and swapped addresses. */
+type Addressed = Element | { id?: string; from?: string; to?: string };
+
+function addresses(request: Addressed): { id?: string; from?: string; to?: string } {
+  return request instanceof Element ? (request.attrs as { id?: string; from?: string; to?: string }) : request;
+}
+
+export function iqError(
+  request: Addressed,
+  condition: string,
+  type: "cancel" | "wait" | "modify" | "auth" = "cancel",
+  from?: string,
+): Element {
+  const { id, to, from: requester } = addresses(request);
+  const iq = new Element("iq", { type: "error", id, to: requester, from: from ?? to });
+  iq.c("error", { type }).c(condition, { xmlns: NS.stanzaErrors });
+  return iq;
+}
+
+export function iqResult(request: Addressed, from?: string): Element {
+  const { id, to, from: requester } = addresses(request);
+  return new Element("iq", { type: "result", id, to: requester, from: from ?? to });
+}
+
+export function streamError(condition: string, text?: string): string {
+  const body = text ? `<text xmlns="${NS.streamErrors}">${escapeXMLText(text)}</text>` : "";
+  return `<stream:error><${condition} xmlns='${NS.streamErrors}'/>${body}</stream:error></stream:stream>`;
+}
