@@ -7,6 +7,9 @@ import { Element, childElements, namespaceOf, ownText, serialize } from "./eleme
  * order is ignored. Markers (removed before comparing):
  *   match:strict="true"   this element may carry no extra attribute or child
  *   match:absent="a b"    these attributes must not be present
+ *   match:count="0"       (on a child) no received child may match it
+ *   <match:deep>P</match:deep>  some descendant, at any depth, matches P
+ *   xmlns="{any}"         any namespace, here and below
  * Values and text may hold `{any}` or `{$name}` (captured on first use, must
  * be equal afterwards).
  */
@@ -23,7 +26,9 @@ export type MatchResult = { ok: true; captures: Captures } | MatchFailure;
 
 const MARKER_STRICT = "match:strict";
 const MARKER_ABSENT = "match:absent";
-const MARKERS = new Set([MARKER_STRICT, MARKER_ABSENT]);
+const MARKER_COUNT = "match:count";
+const DEEP = "match:deep";
+const MARKERS = new Set([MARKER_STRICT, MARKER_ABSENT, MARKER_COUNT]);
 const PLACEHOLDER = /\{any\}|\{\$([A-Za-z_][\w.-]*)\}/g;
 
 export interface MatchOptions {
@@ -51,7 +56,7 @@ function matchElement(
   const expectedNs = patternNamespace(pattern, top);
   if (expectedNs !== undefined) {
     const receivedNs = namespaceOf(received, streamNs);
-    if (expectedNs !== receivedNs) return fail(path, `xmlns='${expectedNs}'`, receivedNs ? `xmlns='${receivedNs}'` : "no namespace");
+    if (!matchValue(expectedNs, receivedNs ?? "", new Map())) return fail(path, `xmlns='${expectedNs}'`, receivedNs ? `xmlns='${receivedNs}'` : "no namespace");
   }
   for (const [name, value] of Object.entries(pattern.attrs)) {
     if (MARKERS.has(name) || name === "xmlns") continue;
@@ -72,13 +77,41 @@ function matchElement(
   if (expectedText && !matchValue(expectedText, ownText(received).trim(), captures)) {
     return fail(`${path}/text()`, `'${expectedText}'`, `'${ownText(received).trim()}'`);
   }
-  const patternKids = childElements(pattern);
+  const allKids = childElements(pattern);
+  const deep = allKids.filter((k) => k.name === DEEP);
+  const negative = allKids.filter((k) => k.attrs[MARKER_COUNT] === "0");
+  const patternKids = allKids.filter((k) => k.name !== DEEP && k.attrs[MARKER_COUNT] !== "0");
   const receivedKids = childElements(received);
   if (strict && receivedKids.length > patternKids.length) {
     const extra = receivedKids.find((k) => !patternKids.some((p) => p.name === k.name)) ?? receivedKids[patternKids.length];
     return fail(`${path}/${extra.name}`, "no further child (strict)", serialize(extra));
   }
+  for (const p of negative) {
+    const hit = receivedKids.find((k) => !matchElement(p, k, new Map(captures), `${path}/${p.name}`, streamNs, false));
+    if (hit) return fail(`${path}/${p.name}`, `no ${serializeShallow(p)}`, serialize(hit));
+  }
+  for (const d of deep) {
+    const target = childElements(d)[0];
+    if (!target) continue;
+    const failure = matchDescendant(target, received, captures, `${path}//${target.name}`, streamNs);
+    if (failure) return failure;
+  }
   return matchChildren(patternKids, receivedKids, captures, path, streamNs);
+}
+
+/** <match:deep>: the first descendant of `received` that matches wins (its captures are kept). */
+function matchDescendant(pattern: Element, received: Element, captures: Captures, path: string, streamNs: string | undefined): MatchFailure | undefined {
+  const queue = [...childElements(received)];
+  while (queue.length) {
+    const candidate = queue.shift()!;
+    const trial = new Map(captures);
+    if (!matchElement(pattern, candidate, trial, path, streamNs, false)) {
+      for (const [k, v] of trial) captures.set(k, v);
+      return undefined;
+    }
+    queue.push(...childElements(candidate));
+  }
+  return fail(path, serializeShallow(pattern), "no such descendant");
 }
 
 /** Assigns each pattern child a distinct received child (order ignored), backtracking. */
@@ -127,6 +160,7 @@ function patternNamespace(pattern: Element, top: boolean): string | undefined {
   for (let node: Element | null = pattern; node; node = node.parent as Element | null) {
     if (typeof node.attrs.xmlns === "string") return node.attrs.xmlns;
     if (top) return undefined;
+    if (node.name === DEEP) return undefined; // the deep target's pattern ancestors are not its received ancestors
   }
   return undefined;
 }

@@ -1,0 +1,181 @@
+import type { Actor } from "../actors/actor.js";
+import type { ComponentActor } from "../actors/component-actor.js";
+import { ExpectationTimeout, UnexpectedStanza } from "../actors/inbox.js";
+import type { Transcript } from "../actors/transcript.js";
+import type { Scenario } from "../scenario/model.js";
+import { Element, escapeXML, parseXml, pretty, XmlSyntaxError } from "../xml/element.js";
+import { describeFailure, match, substituteCaptures, type Captures } from "../xml/matcher.js";
+import type { ScenarioEnvironment } from "./environment.js";
+
+/** A check did not hold: the scenario fails, attributed to `requirement`. */
+export class StepFailure extends Error {
+  constructor(
+    readonly requirement: string,
+    message: string,
+    readonly expected = "",
+    readonly received: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** The tool, the script or the connection failed, not the target's conformance. */
+export class ScenarioError extends Error {}
+
+export interface StepOptions {
+  requirement?: string;
+  withinMs?: number;
+}
+
+/** What a scenario (text or TypeScript) can do; one per scenario run. */
+export class ScenarioContext {
+  readonly captures: Captures = new Map();
+  readonly notes: string[] = [];
+  private readonly actors = new Map<string, Actor>();
+  /** When the last stimulus was sent: "receives nothing" looks at stanzas from then on. */
+  private lastSendAt = 0;
+
+  constructor(
+    readonly scenario: Scenario,
+    readonly env: ScenarioEnvironment,
+    readonly transcript: Transcript,
+    readonly uid: string,
+  ) {
+    for (const entry of scenario.cast) this.actors.set(entry.name, env.createActor(entry, transcript, uid));
+  }
+
+  get defaultRequirement(): string {
+    return this.scenario.requirements[0];
+  }
+
+  actor(name: string): Actor {
+    const actor = this.actors.get(name);
+    if (!actor) throw new ScenarioError(`actor '${name}' is not in the cast`);
+    return actor;
+  }
+
+  component(name: string): ComponentActor {
+    const actor = this.actor(name);
+    if (actor.kind !== "component") throw new ScenarioError(`actor '${name}' is not a component`);
+    return actor as ComponentActor;
+  }
+
+  /** ${name} variables: the environment's, plus each actor's address (${juliet}, ${juliet.full}, ${juliet.bare}). */
+  variable(name: string): string {
+    const [actorName, part] = name.split(".", 2);
+    const actor = this.actors.get(actorName);
+    if (actor) {
+      const address = actor.address;
+      if (!part || part === "full" || part === "jid") return address;
+      if (part === "bare") return address.split("/")[0];
+      if (part === "resource") return address.split("/")[1] ?? "";
+    }
+    const value = this.env.variables[name];
+    if (value === undefined) throw new ScenarioError(`unknown variable \${${name}}`);
+    return value;
+  }
+
+  expandVariables(text: string): string {
+    return text.replace(/\$\{([\w.-]+)\}/g, (_w, name: string) => escapeXML(this.variable(name)));
+  }
+
+  pattern(xml: string): Element {
+    try {
+      return parseXml(this.expandVariables(xml));
+    } catch (err) {
+      if (err instanceof XmlSyntaxError) throw new ScenarioError(`stanza in scenario is not well-formed XML: ${err.message}`);
+      throw err;
+    }
+  }
+
+  async connect(name: string): Promise<void> {
+    try {
+      await this.actor(name).connect();
+    } catch (err) {
+      throw new ScenarioError(`${name} could not connect: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  async disconnect(name: string): Promise<void> {
+    await this.actor(name).disconnect();
+  }
+
+  async send(name: string, xml: string, raw = false): Promise<void> {
+    const text = substituteCaptures(this.expandVariables(xml), this.captures);
+    const actor = this.actor(name);
+    this.lastSendAt = Date.now();
+    try {
+      if (raw) await actor.sendRaw(text);
+      else await actor.send(parseXml(text));
+    } catch (err) {
+      throw new ScenarioError(`${name} could not send: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  async receive(name: string, xml: string, options: StepOptions = {}): Promise<Element> {
+    const pattern = this.pattern(xml);
+    const timeout = options.withinMs ?? this.env.timeouts.step;
+    try {
+      const { stanza, captures } = await this.actor(name).expect(pattern, timeout, this.captures);
+      for (const [k, v] of captures) this.captures.set(k, v);
+      return stanza;
+    } catch (err) {
+      if (!(err instanceof ExpectationTimeout)) throw err;
+      const closest = err.closest ? `; closest: ${describeFailure(err.closest)}` : "";
+      throw new StepFailure(
+        options.requirement ?? this.defaultRequirement,
+        `${name} expected ${summarize(pattern)}: ${err.message}${closest}`,
+        pretty(pattern),
+        err.received,
+      );
+    }
+  }
+
+  async receiveNothing(name: string, xml?: string, options: StepOptions = {}): Promise<void> {
+    const pattern = xml ? this.pattern(xml) : undefined;
+    const window = options.withinMs ?? this.env.timeouts.quiet;
+    try {
+      await this.actor(name).expectNothing(pattern, window, this.lastSendAt, this.captures);
+    } catch (err) {
+      if (!(err instanceof UnexpectedStanza)) throw err;
+      throw new StepFailure(
+        options.requirement ?? this.defaultRequirement,
+        `${name} should receive ${pattern ? `nothing matching ${summarize(pattern)}` : "nothing"} within ${window} ms, but ${err.message}`,
+        pattern ? `no ${pretty(pattern)}` : "nothing",
+        [err.stanza],
+      );
+    }
+  }
+
+  /** Counts the stanzas a component answered by itself (nesting queries) that match. */
+  askedCount(name: string, xml: string): number {
+    const pattern = this.pattern(xml);
+    return this.component(name).autoAnswered.filter((a) => match(pattern, a.stanza, this.captures).ok).length;
+  }
+
+  check(condition: boolean, requirement: string, message: string, expected = "", received: string[] = []): void {
+    if (!condition) throw new StepFailure(requirement, message, expected, received);
+  }
+
+  note(text: string): void {
+    this.notes.push(text);
+    this.transcript.note("suite", text);
+  }
+
+  wait(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([...this.actors.values()].map((a) => a.dispose()));
+  }
+}
+
+function summarize(pattern: Element): string {
+  const attrs = ["type", "id", "from", "to"]
+    .filter((k) => pattern.attrs[k] !== undefined)
+    .map((k) => ` ${k}='${pattern.attrs[k]}'`)
+    .join("");
+  const child = pattern.children.find((c): c is Element => typeof c !== "string");
+  return `<${pattern.name}${attrs}>${child ? `<${child.name}…>` : ""}`;
+}

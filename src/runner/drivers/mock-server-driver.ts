@@ -1,0 +1,65 @@
+import { MOCK_SERVER_SOFTWARE, MockServer, defaultMockServerOptions, type ServerFault } from "../../../mocks/server/index.js";
+import type { Need, Scenario } from "../../scenario/model.js";
+import type { ProtocolVersion, ServerTarget } from "../../target/types.js";
+import type { ScenarioEnvironment, TargetDescription, TargetDriver } from "../environment.js";
+import { serverEnvironment } from "./server-environment.js";
+
+export interface MockServerDriverOptions {
+  version: ProtocolVersion;
+  faults: ServerFault[];
+  order?: "advertise-first" | "query-first";
+}
+
+/** The embedded mock delegating server, started fresh for each scenario so scenarios are isolated and run concurrently. */
+export class MockServerDriver implements TargetDriver {
+  readonly role = "server";
+
+  constructor(private readonly options: MockServerDriverOptions) {}
+
+  async prepare(): Promise<TargetDescription> {
+    const faults = this.options.faults.length ? ` with fault ${this.options.faults.join(", ")}` : "";
+    return { role: "server", name: `embedded mock server${faults}`, software: `${MOCK_SERVER_SOFTWARE} (reference)`, protocolVersion: this.options.version };
+  }
+
+  unsupported(needs: Need[]): string | undefined {
+    if (needs.includes("clientMode")) return "the embedded mock server implements admin mode only (#impl 1)";
+    if (this.options.version === 1 && (needs.includes("remainingDiscoInfo") || needs.includes("remainingDiscoItems"))) {
+      return "remaining-disco delegations do not exist in urn:xmpp:delegation:1";
+    }
+    return undefined;
+  }
+
+  async open(_scenario: Scenario, _uid: string): Promise<ScenarioEnvironment> {
+    const options = defaultMockServerOptions({ version: this.options.version, faults: this.options.faults, order: this.options.order ?? "advertise-first" });
+    const server = new MockServer(options);
+    await server.start();
+    const [managing, other] = Object.entries(options.components);
+    const target: ServerTarget = {
+      role: "server",
+      name: "embedded mock server",
+      host: options.host,
+      domain: options.domain,
+      c2sPort: server.c2sPort,
+      componentPort: server.componentPort,
+      version: options.version,
+      accounts: {
+        juliet: { username: "juliet", password: options.accounts.juliet },
+        romeo: { username: "romeo", password: options.accounts.romeo },
+      },
+      components: { managing: { jid: managing[0], secret: managing[1] }, other: { jid: other[0], secret: other[1] } },
+      delegations: { plain: { namespace: "http://jabber.org/protocol/pubsub" }, filtered: { namespace: "urn:xmpp:mam:2", attributes: ["node"] } },
+      undelegatedNamespace: "jabber:iq:version",
+      foreignDomain: "montague.example",
+      features: { filtering: true, bareDisco: true, remainingDiscoInfo: this.options.version === 2, remainingDiscoItems: this.options.version === 2, clientMode: false },
+      // The mock is in-process on loopback: short windows are enough and keep the suite fast.
+      timeouts: { step: 1500, quiet: 200, connect: 3000 },
+    };
+    return serverEnvironment(target, this.options.version, () => server.stop());
+  }
+
+  exclusiveResources(): string[] {
+    return [];
+  }
+
+  async close(): Promise<void> {}
+}

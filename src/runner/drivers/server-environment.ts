@@ -1,0 +1,64 @@
+import type { Actor } from "../../actors/actor.js";
+import { ClientActor } from "../../actors/client-actor.js";
+import { ComponentActor } from "../../actors/component-actor.js";
+import { PROBE_FORM_TYPE, nestingResponder, probeBareFeature, probeFeature } from "../../actors/nesting-responder.js";
+import type { Transcript } from "../../actors/transcript.js";
+import { delegationNamespace } from "../../protocol/namespaces.js";
+import type { CastEntry } from "../../scenario/model.js";
+import type { ProtocolVersion, ServerTarget } from "../../target/types.js";
+import { ScenarioError } from "../context.js";
+import type { ScenarioEnvironment } from "../environment.js";
+
+/** Actors and variables for a server-role scenario against `target` (the mock or a real server). */
+export function serverEnvironment(target: ServerTarget, version: ProtocolVersion, close: () => Promise<void>): ScenarioEnvironment {
+  const deleg = delegationNamespace(version);
+  const plain = target.delegations.plain.namespace;
+  const filtered = target.delegations.filtered;
+  const variables: Record<string, string> = {
+    server: target.domain,
+    domain: target.domain,
+    deleg,
+    version: String(version),
+    foreign: target.foreignDomain,
+    "ns.plain": plain,
+    "ns.undelegated": target.undelegatedNamespace,
+    "probe.plain": probeFeature(plain),
+    "probe.bare.plain": probeBareFeature(plain),
+    "probe.form": PROBE_FORM_TYPE,
+  };
+  if (filtered) {
+    variables["ns.filtered"] = filtered.namespace;
+    variables["attr.filtered"] = filtered.attributes?.[0] ?? "";
+  }
+  return {
+    version,
+    timeouts: target.timeouts,
+    variables,
+    close,
+    createActor(entry: CastEntry, transcript: Transcript, uid: string): Actor {
+      if (entry.kind === "client") {
+        const account = target.accounts[entry.ref as keyof ServerTarget["accounts"]];
+        if (!account) throw new ScenarioError(`cast: no account '${entry.ref}' in the target (juliet, romeo)`);
+        return new ClientActor(
+          entry.name,
+          transcript,
+          { host: target.host, port: target.c2sPort, domain: target.domain, connectTimeoutMs: target.timeouts.connect },
+          account,
+          `${entry.name}-${uid}`,
+        );
+      }
+      if (entry.kind === "component") {
+        const credentials = target.components[entry.ref as keyof ServerTarget["components"]];
+        if (!credentials) throw new ScenarioError(`cast: no component '${entry.ref}' in the target (managing, other)`);
+        return new ComponentActor(
+          entry.name,
+          transcript,
+          { host: target.host, port: target.componentPort, connectTimeoutMs: target.timeouts.connect },
+          credentials,
+          entry.ref === "managing" ? nestingResponder(deleg) : undefined,
+        );
+      }
+      throw new ScenarioError(`cast: '${entry.kind}' actors exist only in component-role scenarios`);
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import { Transcript } from "../../actors/transcript.js";
+import { ClientActor } from "../../actors/client-actor.js";
+import { NS } from "../../protocol/namespaces.js";
+import type { Need, Scenario } from "../../scenario/model.js";
+import type { ProtocolVersion, ServerTarget } from "../../target/types.js";
+import { parseXml } from "../../xml/element.js";
+import type { ScenarioEnvironment, TargetDescription, TargetDriver } from "../environment.js";
+import { serverEnvironment } from "./server-environment.js";
+
+export class TargetUnreachable extends Error {}
+
+const NEED_FEATURE: Partial<Record<Need, keyof ServerTarget["features"]>> = {
+  filtering: "filtering",
+  bareDisco: "bareDisco",
+  remainingDiscoInfo: "remainingDiscoInfo",
+  remainingDiscoItems: "remainingDiscoItems",
+  clientMode: "clientMode",
+};
+
+/** A delegating server someone else runs (a target file) or the suite launched. Shared by all scenarios. */
+export class ServerTargetDriver implements TargetDriver {
+  readonly role = "server";
+  private version: ProtocolVersion = 2;
+
+  constructor(
+    private readonly target: ServerTarget,
+    private readonly onClose: () => Promise<void> = async () => undefined,
+  ) {}
+
+  async prepare(): Promise<TargetDescription> {
+    const probe = new ClientActor("probe", new Transcript(), this.endpoint(), this.target.accounts.juliet, `probe-${process.pid}`);
+    try {
+      await probe.connect();
+    } catch (err) {
+      throw new TargetUnreachable(`cannot log in as ${this.target.accounts.juliet.username} on ${this.target.host}:${this.target.c2sPort}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    try {
+      const info = await this.query(probe, `<iq type='get' id='probe-disco' to='${this.target.domain}'><query xmlns='${NS.discoInfo}'/></iq>`, "probe-disco");
+      const features = info?.getChild("query", NS.discoInfo)?.getChildren("feature").map((f) => String(f.attrs.var)) ?? [];
+      const version = await this.query(probe, `<iq type='get' id='probe-version' to='${this.target.domain}'><query xmlns='${NS.version}'/></iq>`, "probe-version");
+      const query = version?.getChild("query", NS.version);
+      const software = query ? `${query.getChildText("name") ?? "?"} ${query.getChildText("version") ?? ""}`.trim() : undefined;
+      this.version = this.target.version === "auto" ? detectVersion(features) : this.target.version;
+      const detected = this.target.version === "auto" ? ` (detected from disco#info: ${features.some((f) => f.startsWith("urn:xmpp:delegation:")) ? "listed" : "not listed, assumed"})` : "";
+      return { role: "server", name: this.target.name + detected, software, protocolVersion: this.version };
+    } finally {
+      await probe.dispose();
+    }
+  }
+
+  unsupported(needs: Need[]): string | undefined {
+    for (const need of needs) {
+      const feature = NEED_FEATURE[need];
+      if (feature && !this.target.features[feature]) return `target file does not declare features.${feature}`;
+      if (need === "filtering" && !this.target.delegations.filtered) return "target file has no filtered delegation";
+      if (need === "otherComponent" && !this.target.components.other) return "target file has no second component (components.other)";
+    }
+    return undefined;
+  }
+
+  async open(): Promise<ScenarioEnvironment> {
+    return serverEnvironment(this.target, this.version, async () => undefined);
+  }
+
+  /** One connection per component JID at a time: scenarios casting the same component run one after the other. */
+  exclusiveResources(scenario: Scenario): string[] {
+    return scenario.cast.filter((c) => c.kind === "component").map((c) => `component:${c.ref}`);
+  }
+
+  close(): Promise<void> {
+    return this.onClose();
+  }
+
+  private endpoint() {
+    return { host: this.target.host, port: this.target.c2sPort, domain: this.target.domain, connectTimeoutMs: this.target.timeouts.connect };
+  }
+
+  private async query(actor: ClientActor, xml: string, id: string) {
+    await actor.send(parseXml(xml));
+    try {
+      return (await actor.expect(parseXml(`<iq id='${id}'/>`), this.target.timeouts.step, new Map())).stanza;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function detectVersion(features: string[]): ProtocolVersion {
+  if (features.includes("urn:xmpp:delegation:2")) return 2;
+  if (features.includes("urn:xmpp:delegation:1")) return 1;
+  return 2;
+}

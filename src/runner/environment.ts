@@ -1,0 +1,43 @@
+import type { Actor } from "../actors/actor.js";
+import type { Transcript } from "../actors/transcript.js";
+import type { CastEntry, Need, Scenario } from "../scenario/model.js";
+import type { ProtocolVersion } from "../target/types.js";
+
+export interface Timeouts {
+  /** Waiting for an expected stanza. */
+  step: number;
+  /** Default window of "receives nothing". */
+  quiet: number;
+  connect: number;
+}
+
+/** Everything one scenario run needs from the target: its actors, variables and limits. */
+export interface ScenarioEnvironment {
+  version: ProtocolVersion;
+  timeouts: Timeouts;
+  /** ${name} substitutions: addresses, namespaces. Actor addresses are added by the context. */
+  variables: Record<string, string>;
+  createActor(entry: CastEntry, transcript: Transcript, uid: string): Actor;
+  /** Releases what open() set up for this scenario (e.g. a fresh mock server). */
+  close(): Promise<void>;
+}
+
+export interface TargetDescription {
+  role: "server" | "component";
+  name: string;
+  software?: string;
+  protocolVersion: ProtocolVersion;
+}
+
+/** Connects the runner to one target: the embedded mocks, a configured server, or a launched one. */
+export interface TargetDriver {
+  readonly role: "server" | "component";
+  /** Called once before any scenario: launch, detect the protocol version, read the software version. */
+  prepare(): Promise<TargetDescription>;
+  /** Why a scenario cannot run here (an undeclared optional feature), or undefined. */
+  unsupported(needs: Need[]): string | undefined;
+  open(scenario: Scenario, uid: string): Promise<ScenarioEnvironment>;
+  /** Names of shared resources the scenario needs alone (e.g. a component JID on a real server). */
+  exclusiveResources(scenario: Scenario): string[];
+  close(): Promise<void>;
+}

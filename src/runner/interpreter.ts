@@ -1,0 +1,40 @@
+import type { Step, TextScenario } from "../scenario/model.js";
+import { ScenarioContext, StepFailure } from "./context.js";
+
+/** Runs the steps of a text scenario in order; the first failing check ends it. */
+export async function runTextScenario(scenario: TextScenario, ctx: ScenarioContext): Promise<void> {
+  for (const step of scenario.steps) {
+    try {
+      await runStep(step, ctx);
+    } catch (err) {
+      if (err instanceof Error) err.message = `line ${step.line} (${step.text}): ${err.message}`;
+      throw err;
+    }
+  }
+}
+
+async function runStep(step: Step, ctx: ScenarioContext): Promise<void> {
+  const requirement = step.requirement ?? ctx.defaultRequirement;
+  switch (step.kind) {
+    case "connect":
+      return ctx.connect(step.actor);
+    case "disconnect":
+      return ctx.disconnect(step.actor);
+    case "send":
+      return ctx.send(step.actor, step.xml, step.raw);
+    case "receive":
+      await ctx.receive(step.actor, step.xml, { requirement, withinMs: step.withinMs });
+      return;
+    case "receive-nothing":
+      return ctx.receiveNothing(step.actor, step.xml, { requirement, withinMs: step.withinMs });
+    case "asked-at-most": {
+      const count = ctx.askedCount(step.actor, step.xml);
+      if (count > step.times) {
+        throw new StepFailure(requirement, `${step.actor} was asked ${count} times, at most ${step.times} expected`, `≤ ${step.times}`, [String(count)]);
+      }
+      return;
+    }
+    case "wait":
+      return ctx.wait(step.ms);
+  }
+}

@@ -1,0 +1,79 @@
+import { Transcript } from "../actors/transcript.js";
+import type { Scenario } from "../scenario/model.js";
+import type { ScenarioResult } from "./result.js";
+import { ScenarioContext, ScenarioError, StepFailure } from "./context.js";
+import type { TargetDriver } from "./environment.js";
+import { runTextScenario } from "./interpreter.js";
+
+export interface RunScenarioOptions {
+  version: 1 | 2;
+  /** Hard limit for the whole scenario. */
+  deadlineMs: number;
+  /** Stop early (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+/** Runs one scenario against a target and turns what happened into a verdict with its evidence. */
+export async function runScenario(scenario: Scenario, driver: TargetDriver, uid: string, options: RunScenarioOptions): Promise<ScenarioResult> {
+  const started = Date.now();
+  const transcript = new Transcript();
+  const base = {
+    id: scenario.id,
+    title: scenario.title,
+    role: scenario.role,
+    file: scenario.file,
+    requirements: scenario.requirements,
+    notes: [] as string[],
+    transcript: transcript.entries,
+  };
+  const finish = (verdict: ScenarioResult["verdict"], reason: string, extra: Partial<ScenarioResult> = {}): ScenarioResult => ({
+    ...base,
+    verdict,
+    reason,
+    durationMs: Date.now() - started,
+    ...extra,
+  });
+
+  if (!scenario.versions.includes(options.version)) {
+    return finish("not-applicable", `applies to protocol version ${scenario.versions.join(", ")} only; target speaks urn:xmpp:delegation:${options.version}`);
+  }
+  const missing = driver.unsupported(scenario.needs);
+  if (missing) return finish("not-supported", missing);
+
+  let ctx: ScenarioContext | undefined;
+  let env: Awaited<ReturnType<TargetDriver["open"]>> | undefined;
+  try {
+    env = await driver.open(scenario, uid);
+    ctx = new ScenarioContext(scenario, env, transcript, uid);
+    base.notes = ctx.notes;
+    const body = scenario.kind === "text" ? runTextScenario(scenario, ctx) : scenario.run(ctx);
+    await raceDeadline(body, options.deadlineMs, options.signal);
+    return finish("pass", "");
+  } catch (err) {
+    if (err instanceof StepFailure) {
+      return finish("fail", `${err.requirement}: ${err.message}`, {
+        failedRequirement: err.requirement,
+        evidence: { step: err.message, line: 0, expected: err.expected, received: err.received },
+      });
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    return finish("error", err instanceof ScenarioError || err instanceof DeadlineError ? message : `internal error: ${message}`);
+  } finally {
+    await ctx?.dispose().catch(() => undefined);
+    await env?.close().catch(() => undefined);
+  }
+}
+
+class DeadlineError extends Error {}
+
+function raceDeadline(body: Promise<void>, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new DeadlineError(`scenario exceeded its deadline of ${ms} ms`)), ms);
+    const onAbort = () => reject(new DeadlineError("interrupted"));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    body.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    });
+  });
+}

@@ -1,0 +1,65 @@
+import { randomBytes } from "node:crypto";
+import type { Scenario } from "../scenario/model.js";
+import type { TargetDescription, TargetDriver } from "./environment.js";
+import type { ScenarioResult } from "./result.js";
+import { runScenario } from "./run-scenario.js";
+
+export interface SuiteOptions {
+  concurrency: number;
+  /** Limit for one scenario. */
+  scenarioDeadlineMs: number;
+  signal?: AbortSignal;
+  onResult?: (result: ScenarioResult) => void;
+}
+
+export interface SuiteOutcome {
+  target: TargetDescription;
+  results: ScenarioResult[];
+  interrupted: boolean;
+}
+
+/**
+ * Runs scenarios concurrently (at most `concurrency` at once). Scenarios that
+ * need the same exclusive resource (a component JID on a shared server) wait
+ * for each other; the order of results follows the input order.
+ */
+export async function runSuite(scenarios: Scenario[], driver: TargetDriver, target: TargetDescription, options: SuiteOptions): Promise<SuiteOutcome> {
+  const results = new Map<Scenario, ScenarioResult>();
+  const waiting = [...scenarios];
+  const held = new Set<string>();
+  let running = 0;
+
+  await new Promise<void>((resolveAll) => {
+    const pump = () => {
+      if (options.signal?.aborted) waiting.length = 0;
+      if (waiting.length === 0 && running === 0) return resolveAll();
+      while (running < options.concurrency) {
+        const index = waiting.findIndex((s) => driver.exclusiveResources(s).every((r) => !held.has(r)));
+        if (index < 0) break;
+        const [scenario] = waiting.splice(index, 1);
+        const resources = driver.exclusiveResources(scenario);
+        for (const r of resources) held.add(r);
+        running++;
+        const uid = randomBytes(3).toString("hex");
+        void runScenario(scenario, driver, uid, { version: target.protocolVersion, deadlineMs: options.scenarioDeadlineMs, signal: options.signal })
+          .then((result) => {
+            results.set(scenario, result);
+            options.onResult?.(result);
+          })
+          .finally(() => {
+            for (const r of resources) held.delete(r);
+            running--;
+            pump();
+          });
+      }
+    };
+    options.signal?.addEventListener("abort", () => pump(), { once: true });
+    pump();
+  });
+
+  return {
+    target,
+    results: scenarios.filter((s) => results.has(s)).map((s) => results.get(s)!),
+    interrupted: Boolean(options.signal?.aborted),
+  };
+}

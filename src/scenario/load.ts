@@ -1,0 +1,36 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { CodeScenario, Role, Scenario } from "./model.js";
+import { parseScenario, ScenarioSyntaxError } from "./parse.js";
+
+export const SUITES_DIR = fileURLToPath(new URL("../../suites", import.meta.url));
+
+/** What a `.scenario.ts` module exports by default. */
+export type ScenarioModule = Omit<CodeScenario, "kind" | "file">;
+
+/** Loads every scenario of a role from suites/<role>/ (text `.scenario` files and `.scenario.ts` modules), sorted by id. */
+export async function loadSuite(role: Role, dir = join(SUITES_DIR, role)): Promise<Scenario[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith(".scenario") || f.endsWith(".scenario.ts")).sort();
+  const scenarios = await Promise.all(files.map((f) => loadScenarioFile(join(dir, f))));
+  const seen = new Map<string, string>();
+  for (const s of scenarios) {
+    if (s.role !== role) throw new ScenarioSyntaxError(s.file, 1, `role is '${s.role}' but the file is in suites/${role}/`);
+    const other = seen.get(s.id);
+    if (other) throw new ScenarioSyntaxError(s.file, 1, `id '${s.id}' is also used by ${other}`);
+    seen.set(s.id, s.file);
+  }
+  return scenarios.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+export async function loadScenarioFile(path: string): Promise<Scenario> {
+  const file = relative(process.cwd(), path) || path;
+  if (path.endsWith(".ts")) {
+    const module = (await import(pathToFileURL(path).href)) as { default?: ScenarioModule };
+    if (!module.default?.id || typeof module.default.run !== "function") {
+      throw new ScenarioSyntaxError(file, 1, "a .scenario.ts module must export default { id, title, role, requirements, needs, versions, cast, run }");
+    }
+    return { ...module.default, kind: "code", file };
+  }
+  return parseScenario(await readFile(path, "utf8"), file);
+}

@@ -1,0 +1,56 @@
+/** A scenario as parsed from a `.scenario` file or exported by a `.scenario.ts` module. */
+export type Role = "server" | "component";
+
+/** Optional target features a scenario may need (ServerFeatures keys, plus "other-component"). */
+export type Need = "filtering" | "bareDisco" | "remainingDiscoInfo" | "remainingDiscoItems" | "clientMode" | "otherComponent";
+export const NEEDS: readonly Need[] = ["filtering", "bareDisco", "remainingDiscoInfo", "remainingDiscoItems", "clientMode", "otherComponent"];
+
+export interface CastEntry {
+  /** Name used in steps and variables, e.g. juliet, me. */
+  name: string;
+  kind: "client" | "component" | "server";
+  /** Account key for clients (juliet, romeo), component key for components (managing, other). */
+  ref: string;
+}
+
+export interface ScenarioHeader {
+  id: string;
+  title: string;
+  role: Role;
+  requirements: string[];
+  needs: Need[];
+  /** Protocol versions the scenario applies to; not-applicable for others. */
+  versions: (1 | 2)[];
+  cast: CastEntry[];
+  /** Source file, for messages. */
+  file: string;
+}
+
+interface StepBase {
+  line: number;
+  /** The requirement this step checks, when it differs from the scenario's first. */
+  requirement?: string;
+  /** The step as written, for evidence. */
+  text: string;
+}
+
+export type Step =
+  | (StepBase & { kind: "connect"; actor: string })
+  | (StepBase & { kind: "disconnect"; actor: string })
+  | (StepBase & { kind: "send"; actor: string; xml: string; raw: boolean })
+  | (StepBase & { kind: "receive"; actor: string; xml: string; withinMs?: number })
+  | (StepBase & { kind: "receive-nothing"; actor: string; xml?: string; withinMs?: number })
+  | (StepBase & { kind: "asked-at-most"; actor: string; times: number; xml: string })
+  | (StepBase & { kind: "wait"; ms: number });
+
+export interface TextScenario extends ScenarioHeader {
+  kind: "text";
+  steps: Step[];
+}
+
+export interface CodeScenario extends ScenarioHeader {
+  kind: "code";
+  run(ctx: import("../runner/context.js").ScenarioContext): Promise<void>;
+}
+
+export type Scenario = TextScenario | CodeScenario;

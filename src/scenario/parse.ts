@@ -1,0 +1,138 @@
+import { NEEDS, type CastEntry, type Need, type Role, type Step, type TextScenario } from "./model.js";
+
+export class ScenarioSyntaxError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    message: string,
+  ) {
+    super(`${file}:${line}: ${message}`);
+  }
+}
+
+const HEADER_KEYS = new Set(["id", "title", "role", "requirements", "needs", "versions"]);
+const ACTOR = "([A-Za-z][\\w-]*)";
+const TAG = "(?:\\s+\\[([A-Z]+-[A-Z]+-\\d+)\\])?";
+const DURATION = "(\\d+)\\s*ms";
+
+const STEP_PATTERNS: { re: RegExp; build: (m: RegExpExecArray, line: number, text: string) => Step; block: "none" | "required" }[] = [
+  { re: new RegExp(`^${ACTOR} connects${TAG}$`), block: "none", build: (m, line, text) => ({ kind: "connect", actor: m[1], requirement: m[2], line, text }) },
+  { re: new RegExp(`^${ACTOR} disconnects${TAG}$`), block: "none", build: (m, line, text) => ({ kind: "disconnect", actor: m[1], requirement: m[2], line, text }) },
+  { re: new RegExp(`^${ACTOR} sends( raw)?:${TAG}$`), block: "required", build: (m, line, text) => ({ kind: "send", actor: m[1], raw: Boolean(m[2]), requirement: m[3], xml: "", line, text }) },
+  {
+    re: new RegExp(`^${ACTOR} receives(?: within ${DURATION})?:${TAG}$`),
+    block: "required",
+    build: (m, line, text) => ({ kind: "receive", actor: m[1], withinMs: num(m[2]), requirement: m[3], xml: "", line, text }),
+  },
+  {
+    re: new RegExp(`^${ACTOR} receives nothing(?: within ${DURATION})?${TAG}$`),
+    block: "none",
+    build: (m, line, text) => ({ kind: "receive-nothing", actor: m[1], withinMs: num(m[2]), requirement: m[3], line, text }),
+  },
+  {
+    re: new RegExp(`^${ACTOR} receives nothing matching(?: within ${DURATION})?:${TAG}$`),
+    block: "required",
+    build: (m, line, text) => ({ kind: "receive-nothing", actor: m[1], withinMs: num(m[2]), requirement: m[3], xml: "", line, text }),
+  },
+  {
+    re: new RegExp(`^${ACTOR} was asked at most (\\d+) times?:${TAG}$`),
+    block: "required",
+    build: (m, line, text) => ({ kind: "asked-at-most", actor: m[1], times: Number(m[2]), requirement: m[3], xml: "", line, text }),
+  },
+  { re: new RegExp(`^wait ${DURATION}$`), block: "none", build: (m, line, text) => ({ kind: "wait", ms: Number(m[1]), line, text }) },
+];
+
+function num(s: string | undefined): number | undefined {
+  return s === undefined ? undefined : Number(s);
+}
+
+/**
+ * Parses the scenario text format (docs/scenario-format.md): a header of
+ * `key: value` lines, a `cast:` block, then steps at column 0, each stanza in
+ * an indented block below its step.
+ */
+export function parseScenario(source: string, file: string): TextScenario {
+  const lines = source.split("\n");
+  const header: Record<string, string> = {};
+  const cast: CastEntry[] = [];
+  const steps: Step[] = [];
+  let section: "header" | "cast" | "steps" = "header";
+  let i = 0;
+  const err = (line: number, message: string) => new ScenarioSyntaxError(file, line, message);
+
+  while (i < lines.length) {
+    const raw = lines[i];
+    const lineNo = i + 1;
+    const text = raw.trimEnd();
+    i++;
+    if (!text.trim() || text.trimStart().startsWith("#")) continue;
+    const indented = /^\s/.test(text);
+
+    if (section === "header") {
+      if (text === "cast:") {
+        section = "cast";
+        continue;
+      }
+      const kv = /^([a-z]+):\s*(.*)$/.exec(text);
+      if (!kv || !HEADER_KEYS.has(kv[1])) throw err(lineNo, `expected a header line (${[...HEADER_KEYS].join(", ")}) or 'cast:', got '${text.trim()}'`);
+      if (kv[1] in header) throw err(lineNo, `header '${kv[1]}' given twice`);
+      header[kv[1]] = kv[2].trim();
+      continue;
+    }
+    if (section === "cast" && indented) {
+      const entry = /^\s+([A-Za-z][\w-]*):\s*(client|component|server)(?:\s+([\w-]+))?\s*$/.exec(text);
+      if (!entry) throw err(lineNo, `expected a cast line '  name: client ACCOUNT | component managing|other | server', got '${text.trim()}'`);
+      if (cast.some((c) => c.name === entry[1])) throw err(lineNo, `actor '${entry[1]}' cast twice`);
+      cast.push({ name: entry[1], kind: entry[2] as CastEntry["kind"], ref: entry[3] ?? (entry[2] === "client" ? entry[1] : entry[2] === "component" ? "managing" : "server") });
+      continue;
+    }
+    section = "steps";
+    if (indented) throw err(lineNo, `unexpected indented text: a stanza block must follow a step that ends with ':'`);
+    const matched = STEP_PATTERNS.map((p) => ({ p, m: p.re.exec(text) })).find((x) => x.m);
+    if (!matched || !matched.m) throw err(lineNo, `unknown step '${text}'`);
+    const step = matched.p.build(matched.m, lineNo, text);
+    if ("actor" in step && !cast.some((c) => c.name === step.actor)) throw err(lineNo, `actor '${step.actor}' is not in the cast`);
+    if (matched.p.block === "required") {
+      const block: string[] = [];
+      while (i < lines.length && (/^\s/.test(lines[i]) || !lines[i].trim())) {
+        block.push(lines[i]);
+        i++;
+      }
+      const xml = block.join("\n").trim();
+      if (!xml) throw err(lineNo, `step '${text}' needs an indented stanza below it`);
+      (step as { xml: string }).xml = xml;
+    }
+    steps.push(step);
+  }
+
+  for (const key of ["id", "title", "role", "requirements"]) if (!header[key]) throw err(1, `missing header '${key}:'`);
+  const role = header.role as Role;
+  if (role !== "server" && role !== "component") throw err(1, `role must be 'server' or 'component', got '${header.role}'`);
+  const requirements = list(header.requirements);
+  for (const id of requirements) if (!/^[A-Z]+-[A-Z]+-\d+$/.test(id)) throw err(1, `'${id}' is not a catalogue ID`);
+  const needs = list(header.needs ?? "");
+  for (const need of needs) if (!NEEDS.includes(need as Need)) throw err(1, `unknown need '${need}' (known: ${NEEDS.join(", ")})`);
+  const versions = header.versions ? list(header.versions).map(Number) : [1, 2];
+  if (versions.some((v) => v !== 1 && v !== 2)) throw err(1, `versions must be 1 and/or 2`);
+  if (cast.length === 0) throw err(1, "missing 'cast:' block");
+  if (steps.length === 0) throw err(1, "no steps");
+  return {
+    kind: "text",
+    id: header.id,
+    title: header.title,
+    role,
+    requirements,
+    needs: needs as Need[],
+    versions: versions as (1 | 2)[],
+    cast,
+    steps,
+    file,
+  };
+}
+
+function list(value: string): string[] {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
