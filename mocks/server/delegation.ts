@@ -173,12 +173,12 @@ export class DelegationService {
 
   componentOffline(jid: string): void {
     for (const key of [...this.nestedCache.keys()]) if (key.startsWith(`${jid} `)) this.nestedCache.delete(key);
-    // SRV-UNA-02: every forward still pending on this ME gets an error answer now.
-    if (this.ctx.has("SRV-UNA-02")) return;
+    // SRV-UNA-02: every forward still pending on this ME gets an error answer now (the fault forgets them silently).
     for (const forward of [...this.pending.values()]) {
       if (!sameJid(forward.managingJid, jid)) continue;
-      this.settle(forward);
-      this.ctx.route(this.errorFor(forward, "service-unavailable"));
+      clearTimeout(forward.timer);
+      this.pending.delete(forward.forwardId);
+      if (!this.ctx.has("SRV-UNA-02")) this.ctx.route(this.errorFor(forward, "service-unavailable"));
     }
   }
 
@@ -198,15 +198,15 @@ export class DelegationService {
       // SRV-FWD-10: results and errors from users are never forwarded.
       return this.ctx.has("SRV-FWD-10") && table[namespace] ? table[namespace].jid : undefined;
     }
+    // #remaining_disco has its own addressing rule (a bare JID), checked before the general ones.
+    const remaining = senderIsComponent ? undefined : this.remainingDiscoDelegate(iq, payload, namespace, table);
+    if (remaining) return remaining;
     if (!this.addressedForDelegation(iq.attrs.to, sender)) return undefined;
-    const remaining = this.remainingDiscoDelegate(iq, payload, namespace, table);
-    const entry = remaining ? { jid: remaining } : table[namespace];
+    const entry = table[namespace];
     if (!entry) {
-      // SRV-FWD-10 fault: a non-delegated namespace goes to the ME all the same.
+      // SRV-FWD-10 fault: a non-delegated namespace (XEP-0092 here) goes to the ME all the same.
       const any = Object.values(table)[0];
-      return this.ctx.has("SRV-FWD-10") && any && !senderIsComponent && namespace !== NS.discoInfo && namespace !== NS.discoItems
-        ? any.jid
-        : undefined;
+      return this.ctx.has("SRV-FWD-10") && any && !senderIsComponent && namespace === NS.version ? any.jid : undefined;
     }
     if (senderIsComponent && sameJid(entry.jid, sender) && !this.ctx.has("SRV-SLF-01")) return undefined;
     if (senderIsComponent && !sameJid(entry.jid, sender)) return undefined;

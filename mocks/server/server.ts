@@ -135,6 +135,11 @@ export class MockServer {
       if (this.isForServer(iq.attrs.to)) return; // answers to nothing we asked: dropped
       return this.route(iq);
     }
+    // SRV-REP-12 fault: anything wrapped like a reply is unwrapped and delivered, whoever sent it.
+    if (this.faults.has("SRV-REP-12") && !senderIsComponent) {
+      const inner = iq.getChild("delegation", this.delegation.ns)?.getChild("forwarded", NS.forward)?.getChild("iq");
+      if (inner) return this.route(inner);
+    }
     const managing = this.delegation.delegateFor(iq, sender, senderIsComponent);
     if (managing) return this.delegation.forward(iq, sender, managing);
     this.handleNormally(iq, sender);

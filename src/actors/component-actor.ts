@@ -8,6 +8,12 @@ export interface ComponentEndpoint {
   host: string;
   port: number;
   connectTimeoutMs: number;
+  /**
+   * After the handshake, wait up to this long for the delegation
+   * advertisement, so that later steps start from a settled state whatever
+   * order the server uses (advertise then query the nesting nodes, or the reverse).
+   */
+  settleMs?: number;
 }
 
 /**
@@ -59,6 +65,26 @@ export class ComponentActor extends StreamActor {
       await component.authenticate(String(header.attrs.id), this.credentials.secret);
     })();
     await withTimeout(started, this.endpoint.connectTimeoutMs, `${this.name} handshake`);
+    if (this.endpoint.settleMs) await this.settle(this.endpoint.settleMs);
+  }
+
+  private async settle(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      const advertised = this.inbox.pending().some((el) => el.name === "message" && el.getChild("delegation"));
+      if (advertised) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // Nesting queries the server sends right after the advertisement: let the auto-answers go out.
+    let quietSince = Date.now();
+    let seen = this.autoAnswered.length;
+    while (Date.now() - quietSince < 30 && Date.now() < deadline + 100) {
+      await new Promise((r) => setTimeout(r, 10));
+      if (this.autoAnswered.length !== seen) {
+        seen = this.autoAnswered.length;
+        quietSince = Date.now();
+      }
+    }
   }
 
   private receive(el: Element): void {

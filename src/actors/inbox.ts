@@ -102,6 +102,11 @@ export class Inbox {
     }
   }
 
+  /** Everything received, consumed or not, oldest first. */
+  all(): Element[] {
+    return this.arrivals.map((a) => a.stanza);
+  }
+
   /** Unconsumed stanzas, oldest first (for failure evidence). */
   pending(): Element[] {
     return this.arrivals.filter((a) => !a.consumed).map((a) => a.stanza);

@@ -32,6 +32,16 @@ export abstract class StreamActor implements Actor {
 
   abstract connect(): Promise<void>;
 
+  /** The connection has ended (by either side). */
+  get isClosed(): boolean {
+    return this.inbox.closed !== undefined;
+  }
+
+  /** Every stanza received so far, including stream errors. */
+  get received(): Element[] {
+    return this.inbox.all();
+  }
+
   /** Taps the socket as soon as it exists, and turns stream events into inbox entries. */
   protected attach(connection: XmppConnection): void {
     this.connection = connection;

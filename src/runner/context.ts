@@ -32,6 +32,7 @@ export class ScenarioContext {
   readonly captures: Captures = new Map();
   readonly notes: string[] = [];
   private readonly actors = new Map<string, Actor>();
+  private lastReceived: { actor: string; stanza: Element } | undefined;
   /** When the last stimulus was sent: "receives nothing" looks at stanzas from then on. */
   private lastSendAt = 0;
 
@@ -118,6 +119,7 @@ export class ScenarioContext {
     try {
       const { stanza, captures } = await this.actor(name).expect(pattern, timeout, this.captures);
       for (const [k, v] of captures) this.captures.set(k, v);
+      this.lastReceived = { actor: name, stanza };
       return stanza;
     } catch (err) {
       if (!(err instanceof ExpectationTimeout)) throw err;
@@ -145,6 +147,19 @@ export class ScenarioContext {
         [err.stanza],
       );
     }
+  }
+
+  /** A second, separately attributed look at the stanza the previous `receives` consumed. */
+  checkLastReceived(xml: string, requirement: string): void {
+    if (!this.lastReceived) throw new ScenarioError("'it matches' needs a previous 'receives' step");
+    const pattern = this.pattern(xml);
+    const result = match(pattern, this.lastReceived.stanza, this.captures);
+    if (!result.ok) {
+      throw new StepFailure(requirement, `the stanza ${this.lastReceived.actor} received does not match: ${describeFailure(result)}`, pretty(pattern), [
+        this.lastReceived.stanza.toString(),
+      ]);
+    }
+    for (const [k, v] of result.captures) this.captures.set(k, v);
   }
 
   /** Counts the stanzas a component answered by itself (nesting queries) that match. */

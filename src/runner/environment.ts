@@ -9,6 +9,8 @@ export interface Timeouts {
   /** Default window of "receives nothing". */
   quiet: number;
   connect: number;
+  /** How long a server may take to give up on a silent or vanished managing entity (SRV-UNA-02); default 40 s. */
+  giveUp?: number;
 }
 
 /** Everything one scenario run needs from the target: its actors, variables and limits. */

@@ -34,6 +34,8 @@ async function runStep(step: Step, ctx: ScenarioContext): Promise<void> {
       }
       return;
     }
+    case "it-matches":
+      return ctx.checkLastReceived(step.xml, requirement);
     case "wait":
       return ctx.wait(step.ms);
   }

@@ -41,6 +41,8 @@ export type Step =
   | (StepBase & { kind: "receive"; actor: string; xml: string; withinMs?: number })
   | (StepBase & { kind: "receive-nothing"; actor: string; xml?: string; withinMs?: number })
   | (StepBase & { kind: "asked-at-most"; actor: string; times: number; xml: string })
+  /** Checks the stanza consumed by the previous `receives` step against a further pattern. */
+  | (StepBase & { kind: "it-matches"; xml: string })
   | (StepBase & { kind: "wait"; ms: number });
 
 export interface TextScenario extends ScenarioHeader {

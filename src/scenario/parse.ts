@@ -39,6 +39,7 @@ const STEP_PATTERNS: { re: RegExp; build: (m: RegExpExecArray, line: number, tex
     block: "required",
     build: (m, line, text) => ({ kind: "asked-at-most", actor: m[1], times: Number(m[2]), requirement: m[3], xml: "", line, text }),
   },
+  { re: new RegExp(`^it matches:${TAG}$`), block: "required", build: (m, line, text) => ({ kind: "it-matches", requirement: m[1], xml: "", line, text }) },
   { re: new RegExp(`^wait ${DURATION}$`), block: "none", build: (m, line, text) => ({ kind: "wait", ms: Number(m[1]), line, text }) },
 ];
 

@@ -59,7 +59,7 @@ export interface ServerTarget {
   foreignDomain: string;
   features: ServerFeatures;
   /** Milliseconds: a step waiting for a stanza, a "nothing within" window, connecting. */
-  timeouts: { step: number; quiet: number; connect: number };
+  timeouts: { step: number; quiet: number; connect: number; giveUp?: number };
 }
 
 export interface ComponentTarget {

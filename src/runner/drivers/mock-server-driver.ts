@@ -52,7 +52,7 @@ export class MockServerDriver implements TargetDriver {
       foreignDomain: "montague.example",
       features: { filtering: true, bareDisco: true, remainingDiscoInfo: this.options.version === 2, remainingDiscoItems: this.options.version === 2, clientMode: false },
       // The mock is in-process on loopback: short windows are enough and keep the suite fast.
-      timeouts: { step: 1500, quiet: 200, connect: 3000 },
+      timeouts: { step: 1500, quiet: 200, connect: 3000, giveUp: 2000 },
     };
     return serverEnvironment(target, this.options.version, () => server.stop());
   }

@@ -53,7 +53,12 @@ export function serverEnvironment(target: ServerTarget, version: ProtocolVersion
         return new ComponentActor(
           entry.name,
           transcript,
-          { host: target.host, port: target.componentPort, connectTimeoutMs: target.timeouts.connect },
+          {
+            host: target.host,
+            port: target.componentPort,
+            connectTimeoutMs: target.timeouts.connect,
+            settleMs: entry.ref === "managing" ? target.timeouts.quiet : undefined,
+          },
           credentials,
           entry.ref === "managing" ? nestingResponder(deleg) : undefined,
         );

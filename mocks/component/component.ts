@@ -1,0 +1,384 @@
+import { Component } from "@xmpp/component-core";
+import { randomUUID } from "node:crypto";
+import { Element, childElements, firstChildElement, namespaceOf, parseXml } from "../../src/xml/element.js";
+import { bareJid, parseJid, sameJid } from "../../src/protocol/jid.js";
+import { NS, bareNestingNode, delegationNamespace, nestingNode } from "../../src/protocol/namespaces.js";
+import { iqError, iqResult } from "../../src/protocol/stanzas.js";
+import type { ProtocolVersion } from "../../src/target/types.js";
+import type { ComponentFault } from "./faults.js";
+import { PEP_FEATURES, PepStore, type PepAnswer } from "./pep.js";
+
+export const MOCK_COMPONENT_SOFTWARE = "xep0355-mock-component";
+
+/** What the mock does with one forward (programmable, for scenarios about the server's robustness). */
+export type ForwardBehaviour =
+  | { kind: "normal" }
+  /** Sends its (correct) answer twice. */
+  | { kind: "twice" }
+  /** Never answers. */
+  | { kind: "never" }
+  /** Closes its stream instead of answering. */
+  | { kind: "disconnect" }
+  /** Answers after `ms`. */
+  | { kind: "delay"; ms: number };
+
+/**
+ * Marker a scenario may put in the inner IQ (next to the payload) to choose the
+ * behaviour: `<behaviour xmlns='urn:xep0355-suite:mock-component' kind='twice|never|disconnect|delay' ms='…'/>`.
+ */
+export const BEHAVIOUR_NS = "urn:xep0355-suite:mock-component";
+
+export interface MockComponentOptions {
+  /** Where the server listens for components (XEP-0114). */
+  host: string;
+  port: number;
+  /** The component's JID and secret. */
+  jid: string;
+  secret: string;
+  /** The only entity it trusts for advertisements and forwards. */
+  serverDomain: string;
+  version: ProtocolVersion;
+  faults: ComponentFault[];
+  /** Namespaces it implements and will manage once the server delegates them (default: pubsub). */
+  delegatedNamespaces?: string[];
+  /** Per-forward behaviour, besides the in-stanza marker. */
+  forwardBehaviour?: (inner: Element, forward: Element) => ForwardBehaviour;
+  connectTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface RunningMockComponent {
+  /** Namespaces its server currently delegates to it (from the last trusted advertisement). */
+  readonly delegated: ReadonlySet<string>;
+  stop(): Promise<void>;
+}
+
+type StanzaError = { condition: string; type: "cancel" | "auth" | "modify" | "wait" };
+
+/**
+ * The reference managing entity (catalogue section G): a XEP-0114 component on
+ * @xmpp/component-core (no reconnect, no automatic answers) serving a small
+ * PEP through XEP-0355 forwards.
+ */
+export class MockComponent implements RunningMockComponent {
+  private readonly faults: Set<ComponentFault>;
+  private readonly managed: string[];
+  private readonly pep: PepStore;
+  private advertised = new Set<string>();
+  private readonly pending = new Map<string, (answer: Element | undefined) => void>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private connection: Component | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: MockComponentOptions) {
+    this.faults = new Set(options.faults);
+    this.managed = options.delegatedNamespaces ?? [NS.pubsub];
+    this.pep = new PepStore(options.serverDomain.toLowerCase());
+  }
+
+  get delegated(): ReadonlySet<string> {
+    return this.advertised;
+  }
+
+  private get ns(): string {
+    return delegationNamespace(this.options.version);
+  }
+
+  private has(fault: ComponentFault): boolean {
+    return this.faults.has(fault);
+  }
+
+  private log(line: string): void {
+    this.options.log?.(`[mock-component ${this.options.jid}] ${line}`);
+  }
+
+  async start(): Promise<void> {
+    const service = `xmpp://${this.options.host}:${this.options.port}`;
+    const component = new Component({ service, domain: this.options.jid, timeout: this.options.connectTimeoutMs ?? 5000 });
+    this.connection = component;
+    component.on("error", (err: Error) => this.log(`connection error: ${err.message}`));
+    component.on("element", (received: Element) => {
+      if (received.name === "handshake") return;
+      try {
+        // xmpp.js builds its elements with its own copy of ltx: re-parse so `instanceof Element` holds (stanza helpers rely on it).
+        this.onElement(parseXml(received.toString()));
+      } catch (err) {
+        this.log(`internal error on <${received.name}>: ${err instanceof Error ? err.stack : String(err)}`);
+      }
+    });
+    const started = (async () => {
+      await component.connect(service);
+      const header = await component.open({ domain: this.options.jid });
+      await component.authenticate(String(header.attrs.id), this.options.secret);
+    })();
+    const timeout = this.options.connectTimeoutMs ?? 5000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        started,
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`mock component handshake timed out after ${timeout} ms`)), timeout);
+        }),
+      ]);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    for (const done of this.pending.values()) done(undefined);
+    const connection = this.connection;
+    if (!connection) return;
+    if (connection.status !== "offline" && connection.status !== "disconnect") {
+      await Promise.race([connection.disconnect().catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
+    }
+    connection.socket?.destroy();
+    connection.removeAllListeners();
+    connection.on("error", () => undefined);
+  }
+
+  // --- outbound ---------------------------------------------------------------
+
+  private send(stanza: Element): void {
+    const connection = this.connection;
+    if (!connection || this.stopped) return;
+    stanza.attrs.from ??= this.options.jid;
+    void connection.write(stanza.toString()).catch((err: Error) => this.log(`write failed: ${err.message}`));
+  }
+
+  private later(ms: number, action: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      action();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  /** An IQ to the server (or a user's bare JID through it), resolved with its answer or undefined after 1 s. */
+  private query(to: string, payload: Element): Promise<Element | undefined> {
+    const id = `q-${randomUUID()}`;
+    const iq = new Element("iq", { type: "get", id, to, from: this.options.jid });
+    iq.cnode(payload);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(undefined), 1000);
+      const done = (answer: Element | undefined) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        resolve(answer);
+      };
+      this.pending.set(id, done);
+      this.send(iq);
+    });
+  }
+
+  // --- inbound ----------------------------------------------------------------
+
+  private onElement(el: Element): void {
+    if (el.name === "message") return this.onMessage(el);
+    if (el.name !== "iq") return;
+    const type = el.attrs.type;
+    if (type === "result" || type === "error") {
+      this.pending.get(String(el.attrs.id))?.(el);
+      return;
+    }
+    if (type !== "get" && type !== "set") return;
+    const payload = firstChildElement(el);
+    const namespace = payload ? namespaceOf(payload) : undefined;
+    if (payload?.name === "delegation" && namespace === this.ns) return void this.onForward(el, payload);
+    switch (namespace) {
+      case NS.discoInfo:
+        return this.send(this.discoInfo(el, payload!));
+      case NS.discoItems: {
+        const result = iqResult(el);
+        result.c("query", { xmlns: NS.discoItems, node: payload!.attrs.node });
+        return this.send(result);
+      }
+      case NS.version:
+        return this.send(this.version(el));
+      case NS.ping:
+        return this.send(iqResult(el));
+      default:
+        return this.send(iqError(el, "service-unavailable"));
+    }
+  }
+
+  /** #admin_perm: the server tells which namespaces are delegated; each advertisement replaces the previous one. */
+  private onMessage(message: Element): void {
+    const delegation = message.getChild("delegation", this.ns);
+    if (!delegation) return;
+    if (!this.trusted(message.attrs.from)) {
+      this.log(`ignored a delegation advertisement from ${message.attrs.from ?? "(no from)"}`);
+      return;
+    }
+    this.advertised = new Set(
+      delegation
+        .getChildren("delegated")
+        .map((d) => d.attrs.namespace)
+        .filter((n): n is string => typeof n === "string"),
+    );
+    this.log(`delegated: ${[...this.advertised].join(", ") || "(none)"}`);
+  }
+
+  /** ME-SEC-01: only the server may advertise and forward. */
+  private trusted(from: string | undefined): boolean {
+    return this.has("ME-SEC-01") || sameJid(from, this.options.serverDomain);
+  }
+
+  // --- disco (#disco_nesting) ----------------------------------------------------
+
+  private discoInfo(iq: Element, query: Element): Element {
+    const node = query.attrs.node as string | undefined;
+    const result = iqResult(iq);
+    if (node === undefined) {
+      const info = result.c("query", { xmlns: NS.discoInfo });
+      info.c("identity", { category: "pubsub", type: "pep", name: MOCK_COMPONENT_SOFTWARE });
+      const features: string[] = [NS.discoInfo, NS.discoItems, NS.version, NS.ping];
+      if (!this.has("ME-DSC-01")) features.push(this.ns);
+      for (const namespace of this.managed) features.push(...PEP_FEATURES(namespace));
+      for (const f of new Set(features)) info.c("feature", { var: f });
+      return result;
+    }
+    for (const namespace of this.managed) {
+      if (node === nestingNode(this.options.version, namespace)) {
+        if (this.has("ME-DSC-02")) break;
+        const info = result.c("query", { xmlns: NS.discoInfo, node });
+        for (const f of PEP_FEATURES(namespace)) info.c("feature", { var: f });
+        return result;
+      }
+      if (node === bareNestingNode(this.options.version, namespace)) {
+        if (this.has("ME-DSC-03")) break;
+        const info = result.c("query", { xmlns: NS.discoInfo, node });
+        info.c("identity", { category: "pubsub", type: "pep" });
+        for (const f of PEP_FEATURES(namespace)) info.c("feature", { var: f });
+        return result;
+      }
+    }
+    return iqError(iq, "item-not-found");
+  }
+
+  private version(iq: Element): Element {
+    const result = iqResult(iq);
+    const query = result.c("query", { xmlns: NS.version });
+    query.c("name").t(MOCK_COMPONENT_SOFTWARE);
+    query.c("version").t("0.5");
+    return result;
+  }
+
+  // --- forwards (#stanza_forward) ------------------------------------------------
+
+  private async onForward(outer: Element, delegation: Element): Promise<void> {
+    // ME-SEC-01: a forward from anyone but the server is refused, before anything in it is looked at.
+    if (!this.trusted(outer.attrs.from)) {
+      this.log(`refused a forward from ${outer.attrs.from ?? "(no from)"}`);
+      return this.send(iqError(outer, "forbidden", "auth"));
+    }
+    const inner = this.innerIq(outer, delegation);
+    if (typeof inner === "string") {
+      this.log(`malformed forward ${outer.attrs.id}: ${inner}`);
+      // ME-ROB-02: an error answer, and the stream goes on.
+      if (this.has("ME-ROB-02")) return this.send(iqResult(outer));
+      return this.send(iqError(outer, "bad-request", "modify"));
+    }
+    const behaviour = this.behaviourFor(inner, outer);
+    if (behaviour.kind === "disconnect") {
+      this.log(`closing the stream instead of answering ${outer.attrs.id}`);
+      await this.stop();
+      return;
+    }
+    if (behaviour.kind === "never") return;
+
+    const payload = childElements(inner).find((c) => namespaceOf(c) !== BEHAVIOUR_NS);
+    const namespace = payload ? namespaceOf(payload) ?? "" : "";
+    // ME-ROB-01: only what the server delegated (and we implement) is handled.
+    const delegated = this.advertised.has(namespace) && this.managed.includes(namespace);
+    if (!delegated && !this.has("ME-ROB-01")) {
+      this.log(`refused a forward in non-delegated namespace '${namespace}'`);
+      return this.send(iqError(outer, "not-allowed"));
+    }
+    // ME-REP-03: the request is the user's (inner from), never the server's.
+    const requester = bareJid(String(this.has("ME-REP-03") ? outer.attrs.from : inner.attrs.from));
+    const to = inner.attrs.to as string | undefined;
+    const owner = to && parseJid(to).local ? bareJid(to) : requester;
+    const answer = payload ? await this.serve(inner, payload, namespace, requester, owner) : { error: { condition: "bad-request", type: "modify" as const } };
+    const reply = this.wrap(outer, inner, answer);
+    const deliver = () => {
+      this.send(reply);
+      if (behaviour.kind === "twice") this.send(this.wrap(outer, inner, answer));
+    };
+    if (behaviour.kind === "delay") this.later(behaviour.ms, deliver);
+    else deliver();
+  }
+
+  /** The one inner IQ of a well-formed forward, or why the forward is malformed. */
+  private innerIq(outer: Element, delegation: Element): Element | string {
+    if (outer.attrs.type !== "set") return `outer type '${outer.attrs.type}'`;
+    const forwarded = delegation.getChildren("forwarded", NS.forward);
+    if (forwarded.length !== 1) return forwarded.length ? "several <forwarded/>" : "no <forwarded/>";
+    const iqs = childElements(forwarded[0]).filter((c) => c.name === "iq");
+    if (iqs.length !== 1) return iqs.length ? `${iqs.length} inner IQs` : "no inner IQ";
+    const inner = iqs[0];
+    const ns = namespaceOf(inner);
+    if (ns !== undefined && ns !== NS.client) return `inner IQ in namespace '${ns}'`;
+    if (!inner.attrs.from) return "inner IQ without 'from'";
+    if (!inner.attrs.id) return "inner IQ without 'id'";
+    if (inner.attrs.type !== "get" && inner.attrs.type !== "set") return `inner IQ of type '${inner.attrs.type}'`;
+    return inner;
+  }
+
+  private behaviourFor(inner: Element, outer: Element): ForwardBehaviour {
+    const marker = inner.getChild("behaviour", BEHAVIOUR_NS);
+    if (marker) {
+      const kind = String(marker.attrs.kind);
+      if (kind === "delay") return { kind, ms: Number(marker.attrs.ms ?? 1000) };
+      if (kind === "twice" || kind === "never" || kind === "disconnect" || kind === "normal") return { kind };
+    }
+    return this.options.forwardBehaviour?.(inner, outer) ?? { kind: "normal" };
+  }
+
+  private async serve(inner: Element, payload: Element, namespace: string, requester: string, owner: string): Promise<PepAnswer> {
+    if (namespace === NS.pubsub) {
+      const answer = this.pep.handle(inner, requester, owner);
+      if ("error" in answer && answer.error.condition === "item-not-found" && this.has("ME-SEC-02") && owner !== requester) {
+        // The fault: tells apart a missing account from a missing node.
+        const info = await this.query(owner, new Element("query", { xmlns: NS.discoInfo }));
+        if (!info || info.attrs.type === "error") return { error: { condition: "service-unavailable", type: "cancel" } };
+      }
+      return answer;
+    }
+    if (namespace === NS.version && inner.attrs.type === "get") {
+      return { payload: this.version(inner).getChild("query", NS.version)! };
+    }
+    void payload;
+    return { error: { condition: "feature-not-implemented", type: "cancel" } };
+  }
+
+  /** ME-REP-01/02: `<iq type='result' to=server id=outer><delegation><forwarded><iq xmlns='jabber:client' id=original to=sender>`. */
+  private wrap(outer: Element, inner: Element, answer: PepAnswer): Element {
+    const error: StanzaError | undefined = "error" in answer ? answer.error : undefined;
+    const reply = new Element("iq", {
+      xmlns: NS.client,
+      type: error ? "error" : "result",
+      id: inner.attrs.id,
+      to: inner.attrs.from,
+    });
+    if (inner.attrs.to) reply.attrs.from = inner.attrs.to;
+    if (this.has("ME-REP-02")) {
+      reply.attrs.to = bareJid(String(inner.attrs.from));
+      reply.attrs.id = `${inner.attrs.id}-reply`;
+    }
+    if (error) reply.c("error", { type: error.type }).c(error.condition, { xmlns: NS.stanzaErrors });
+    else if ("payload" in answer && answer.payload) reply.cnode(answer.payload);
+    const result = iqResult(outer);
+    const forwarded = this.has("ME-REP-01")
+      ? result.c("forwarded", { xmlns: NS.forward })
+      : result.c("delegation", { xmlns: this.ns }).c("forwarded", { xmlns: NS.forward });
+    forwarded.cnode(reply);
+    return result;
+  }
+}

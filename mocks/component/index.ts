@@ -1,0 +1,12 @@
+import { MockComponent, type MockComponentOptions, type RunningMockComponent } from "./component.js";
+
+export { MockComponent, MOCK_COMPONENT_SOFTWARE, BEHAVIOUR_NS, type ForwardBehaviour, type MockComponentOptions, type RunningMockComponent } from "./component.js";
+export { COMPONENT_FAULTS, isComponentFault, type ComponentFault } from "./faults.js";
+export { PepStore } from "./pep.js";
+
+/** Connects a fresh mock managing entity to the server at host:port; resolves once its handshake is accepted. */
+export async function startMockComponent(options: MockComponentOptions): Promise<RunningMockComponent> {
+  const component = new MockComponent(options);
+  await component.start();
+  return component;
+}

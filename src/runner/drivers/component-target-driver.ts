@@ -1,0 +1,92 @@
+import { ComponentListener, ServerActor } from "../../actors/server-actor.js";
+import { Transcript } from "../../actors/transcript.js";
+import { NS } from "../../protocol/namespaces.js";
+import type { Need, Scenario } from "../../scenario/model.js";
+import type { ComponentTarget } from "../../target/types.js";
+import { parseXml } from "../../xml/element.js";
+import type { ScenarioEnvironment, TargetDescription, TargetDriver } from "../environment.js";
+import { componentEnvironment, serverRoleFor } from "./component-environment.js";
+
+export class ComponentUnreachable extends Error {}
+
+/**
+ * A real managing entity (e.g. libervia-pubsub) that someone else starts and
+ * that connects to the suite as to its server (XEP-0114).
+ *
+ * Connection policy: one listener on target.listenHost:listenPort for the
+ * whole run. A real component connects once and keeps its stream, so every
+ * scenario needs that one connection alone (exclusiveResources → "listener":
+ * scenarios run one after the other). Each scenario's `server connects` reuses
+ * the component's stream when it is still open (and sends the delegation
+ * advertisement again, which replaces the previous one), or waits — up to the
+ * connect timeout — for the component to reconnect when a previous scenario
+ * closed it (`server disconnects`) or the component dropped it. Stanzas that
+ * arrive between scenarios are handed to the next scenario's server actor.
+ */
+export class ComponentTargetDriver implements TargetDriver {
+  readonly role = "component";
+  private listener: ComponentListener | undefined;
+
+  constructor(
+    private readonly target: ComponentTarget,
+    private readonly onClose: () => Promise<void> = async () => undefined,
+  ) {}
+
+  /** Listens, waits for the component's first handshake, and asks its software version (XEP-0092). */
+  async prepare(): Promise<TargetDescription> {
+    const listener = new ComponentListener({
+      domain: this.target.domain,
+      component: this.target.component,
+      version: this.target.version,
+      delegations: [this.target.delegations.plain],
+      privileges: this.target.privileges,
+      accounts: ["juliet", "romeo"],
+    });
+    await listener.listen(this.target.listenHost, this.target.listenPort);
+    this.listener = listener;
+    const probe = ServerActor.onListener("probe", listener, this.target.timeouts.connect);
+    probe.attachTranscript(new Transcript());
+    try {
+      await probe.connect();
+    } catch (err) {
+      throw new ComponentUnreachable(
+        `listening on ${this.target.listenHost}:${listener.port}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+    let software: string | undefined;
+    try {
+      await probe.send(parseXml(`<iq type='get' id='probe-version' from='${this.target.domain}' to='${this.target.component.jid}'><query xmlns='${NS.version}'/></iq>`));
+      const { stanza } = await probe.expect(parseXml(`<iq id='probe-version'/>`), this.target.timeouts.step, new Map());
+      const query = stanza.getChild("query", NS.version);
+      if (query) software = `${query.getChildText("name") ?? "?"} ${query.getChildText("version") ?? ""}`.trim();
+    } catch {
+      // no version: not a conformance matter
+    } finally {
+      await probe.dispose();
+    }
+    return { role: "component", name: this.target.name, software, protocolVersion: this.target.version };
+  }
+
+  unsupported(needs: Need[]): string | undefined {
+    return needs.length ? `component-role targets have no optional server features (${needs.join(", ")})` : undefined;
+  }
+
+  async open(scenario: Scenario, uid: string): Promise<ScenarioEnvironment> {
+    const listener = this.listener;
+    if (!listener) throw new Error("ComponentTargetDriver.open() before prepare()");
+    listener.setRole(serverRoleFor(this.target, this.target.version, scenario));
+    const server = ServerActor.onListener("server", listener, this.target.timeouts.connect);
+    return componentEnvironment(this.target, this.target.version, server, uid, () => server.dispose());
+  }
+
+  /** The component's one connection: scenarios take turns. */
+  exclusiveResources(_scenario: Scenario): string[] {
+    return ["listener"];
+  }
+
+  async close(): Promise<void> {
+    await this.listener?.close();
+    this.listener = undefined;
+    await this.onClose();
+  }
+}

@@ -1,0 +1,86 @@
+import { MOCK_COMPONENT_SOFTWARE, startMockComponent, type ComponentFault } from "../../../mocks/component/index.js";
+import { ServerActor } from "../../actors/server-actor.js";
+import { NS } from "../../protocol/namespaces.js";
+import type { Need, Scenario } from "../../scenario/model.js";
+import type { ComponentTarget, ProtocolVersion } from "../../target/types.js";
+import type { ScenarioEnvironment, TargetDescription, TargetDriver } from "../environment.js";
+import { componentEnvironment, serverRoleFor } from "./component-environment.js";
+
+export interface MockComponentDriverOptions {
+  version: ProtocolVersion;
+  faults: ComponentFault[];
+  log?: (line: string) => void;
+}
+
+export const MOCK_COMPONENT_DOMAIN = "capulet.test";
+export const MOCK_COMPONENT_JID = `pubsub.${MOCK_COMPONENT_DOMAIN}`;
+
+/** The target description the embedded mock component runs under (the suite listens on an ephemeral port per scenario). */
+export function mockComponentTarget(version: ProtocolVersion): ComponentTarget {
+  return {
+    role: "component",
+    name: "embedded mock component",
+    listenHost: "127.0.0.1",
+    listenPort: 0,
+    domain: MOCK_COMPONENT_DOMAIN,
+    component: { jid: MOCK_COMPONENT_JID, secret: "managing-secret" },
+    version,
+    delegations: { plain: { namespace: NS.pubsub } },
+    // In-process on loopback: short windows keep the suite fast.
+    timeouts: { step: 1500, quiet: 200, connect: 3000 },
+  };
+}
+
+/**
+ * The embedded mock managing entity. Each scenario gets its own ServerActor
+ * listening on an ephemeral port and a fresh mock component connected to it,
+ * so scenarios are isolated and run concurrently.
+ */
+export class MockComponentDriver implements TargetDriver {
+  readonly role = "component";
+
+  constructor(private readonly options: MockComponentDriverOptions) {}
+
+  async prepare(): Promise<TargetDescription> {
+    const faults = this.options.faults.length ? ` with fault ${this.options.faults.join(", ")}` : "";
+    return { role: "component", name: `embedded mock component${faults}`, software: `${MOCK_COMPONENT_SOFTWARE} (reference)`, protocolVersion: this.options.version };
+  }
+
+  unsupported(needs: Need[]): string | undefined {
+    return needs.length ? `component-role targets have no optional server features (${needs.join(", ")})` : undefined;
+  }
+
+  async open(scenario: Scenario, uid: string): Promise<ScenarioEnvironment> {
+    const target = mockComponentTarget(this.options.version);
+    const role = serverRoleFor(target, this.options.version, scenario);
+    const server = await ServerActor.listen("server", { ...role, host: target.listenHost, port: 0, connectTimeoutMs: target.timeouts.connect });
+    let component: Awaited<ReturnType<typeof startMockComponent>>;
+    try {
+      component = await startMockComponent({
+        host: target.listenHost,
+        port: server.port,
+        jid: target.component.jid,
+        secret: target.component.secret,
+        serverDomain: target.domain,
+        version: this.options.version,
+        faults: this.options.faults,
+        delegatedNamespaces: [target.delegations.plain.namespace],
+        connectTimeoutMs: target.timeouts.connect,
+        log: this.options.log,
+      });
+    } catch (err) {
+      await server.dispose();
+      throw err;
+    }
+    return componentEnvironment(target, this.options.version, server, uid, async () => {
+      await component.stop();
+      await server.dispose();
+    });
+  }
+
+  exclusiveResources(): string[] {
+    return [];
+  }
+
+  async close(): Promise<void> {}
+}

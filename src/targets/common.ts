@@ -1,0 +1,80 @@
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import type { ServerTarget } from "../target/types.js";
+
+export const HOST = "127.0.0.1";
+export const DOMAIN = "capulet.test";
+export const FOREIGN_DOMAIN = "montague.example";
+
+export function secret(): string {
+  return randomBytes(12).toString("hex");
+}
+
+export function missingPaths(paths: string[]): string[] {
+  return paths.filter((p) => !fs.existsSync(p));
+}
+
+export function run(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { env, timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${command} ${args.join(" ")}: ${err.message}\n${stdout}${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** Debian package version, or undefined if dpkg does not know it. */
+export async function packageVersion(pkg: string): Promise<string | undefined> {
+  try {
+    const v = (await run("dpkg-query", ["-W", "-f", "${Version}", pkg])).trim();
+    return v || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the server's own logs go: the caller's logDir (names made unique by the temp dir's name) or the temp dir. */
+export async function logPaths(runDir: string, logDir: string | undefined, server: string): Promise<{ dir: string; stem: string }> {
+  if (!logDir) return { dir: runDir, stem: server };
+  await fs.promises.mkdir(logDir, { recursive: true });
+  return { dir: logDir, stem: path.basename(runDir) };
+}
+
+/** Accounts, component secrets and ports that both launchers fill in the same way. */
+export function baseTarget(
+  name: string,
+  ports: { c2s: number; component: number },
+  rest: Pick<ServerTarget, "version" | "delegations" | "features" | "timeouts">,
+): ServerTarget {
+  return {
+    role: "server",
+    name,
+    host: HOST,
+    domain: DOMAIN,
+    c2sPort: ports.c2s,
+    componentPort: ports.component,
+    accounts: {
+      juliet: { username: "juliet", password: secret() },
+      romeo: { username: "romeo", password: secret() },
+    },
+    components: {
+      managing: { jid: `pubsub.${DOMAIN}`, secret: secret() },
+      other: { jid: `other.${DOMAIN}`, secret: secret() },
+    },
+    undelegatedNamespace: "jabber:iq:version",
+    foreignDomain: FOREIGN_DOMAIN,
+    ...rest,
+  };
+}
+
+/** Namespaces a target delegates to its managing component, with their filtering attributes. */
+export function delegatedNamespaces(target: ServerTarget): { namespace: string; attributes: string[] }[] {
+  const list = [target.delegations.plain, target.delegations.filtered]
+    .filter((d) => d !== undefined)
+    .map((d) => ({ namespace: d.namespace, attributes: d.attributes ?? [] }));
+  if (target.features.remainingDiscoInfo) list.push({ namespace: "urn:xmpp:delegation:2:bare:disco#info:*", attributes: [] });
+  if (target.features.remainingDiscoItems) list.push({ namespace: "urn:xmpp:delegation:2:bare:disco#items:*", attributes: [] });
+  return list;
+}

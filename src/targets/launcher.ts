@@ -1,0 +1,37 @@
+import type { ServerTarget } from "../target/types.js";
+
+export interface LaunchOptions {
+  /** where to log the server's own output; default: inside the temp dir */
+  logDir?: string;
+}
+
+export interface LaunchedServer {
+  /** filled in completely */
+  target: ServerTarget;
+  /** e.g. "Prosody 0.12.3", read from the installed package/binary */
+  software: string;
+  /** stops the server, waits for the process to exit (SIGKILL after 5 s), deletes the temp dir; idempotent */
+  stop(): Promise<void>;
+  /** how long start-up took, ms */
+  startupMs: number;
+}
+
+export interface ServerLauncher {
+  name: "prosody" | "ejabberd";
+  /** throws LauncherMissingError (with the exact `apt-get install -y …` line needed) if binaries are missing */
+  launch(options?: LaunchOptions): Promise<LaunchedServer>;
+  /** prints the server config snippet matching a target */
+  snippet(target: ServerTarget): string;
+}
+
+export class LauncherMissingError extends Error {
+  constructor(
+    readonly software: string,
+    /** e.g. "apt-get install -y prosody prosody-modules" */
+    readonly installCommand: string,
+    missing: string[],
+  ) {
+    super(`${software} is not installed (missing: ${missing.join(", ")}); install it with: ${installCommand}`);
+    this.name = "LauncherMissingError";
+  }
+}

@@ -1,0 +1,28 @@
+import type { ScenarioModule } from "../../src/scenario/load.js";
+import { julietAsksServer } from "./forward-helpers.js";
+
+/** SRV-UNA-02: the ME goes away with a forward pending: the sender gets an error, not silence. How long it took is reported. */
+const scenario: ScenarioModule = {
+  id: "srv-una-02-disconnect-pending",
+  title: "The managing entity disconnects with a forward pending: the sender still gets an error",
+  role: "server",
+  requirements: ["SRV-UNA-02", "SRV-FWD-02"],
+  needs: [],
+  versions: [1, 2],
+  cast: [
+    { name: "juliet", kind: "client", ref: "juliet" },
+    { name: "me", kind: "component", ref: "managing" },
+  ],
+  async run(ctx) {
+    await ctx.connect("me");
+    await ctx.connect("juliet");
+    await julietAsksServer(ctx, "una02-q");
+    const disconnectedAt = Date.now();
+    await ctx.disconnect("me");
+    // A server may wait for its own IQ timeout (ejabberd: 32 s) before answering.
+    const limit = ctx.env.timeouts.giveUp ?? 40_000;
+    await ctx.receive("juliet", "<iq type='error' id='una02-q'/>", { requirement: "SRV-UNA-02", withinMs: limit });
+    ctx.note(`SRV-UNA-02: the sender got its error ${Date.now() - disconnectedAt} ms after the managing entity disconnected.`);
+  },
+};
+export default scenario;
