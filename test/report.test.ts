@@ -74,7 +74,7 @@ function makeRun(): RunResult {
     suiteVersion: "0.1.0",
     startedAt: "2025-01-02T03:04:05.000Z",
     durationMs: 4321,
-    target: { role: "server", name: "Test server", protocolVersion: "0.5", software: "mock 1.0" },
+    targets: [{ role: "server", name: "Test server", protocolVersion: "0.5", software: "mock 1.0" }],
     interrupted: false,
     scenarios: SERVER_SCENARIOS,
     requirements: aggregateRequirements(SCENARIOS, CATALOGUE, "server", NOT_APPLICABLE),

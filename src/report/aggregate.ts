@@ -97,15 +97,20 @@ export function aggregateRequirements(
   const ofRole = scenarios.filter((s) => s.role === role);
   return catalogue
     .filter((r) => belongsToRole(r.id, role))
-    .map((r) => ({
-      id: r.id,
-      level: r.level,
-      section: r.section,
-      anchor: r.anchor,
-      text: r.text,
-      verdict: requirementVerdict(r.id, ofRole, notApplicable).verdict,
-      scenarios: ofRole.filter((s) => s.requirements.includes(r.id)).map((s) => s.id),
-    }));
+    .map((r) => {
+      const { verdict, reason } = requirementVerdict(r.id, ofRole, notApplicable);
+      return {
+        id: r.id,
+        role,
+        level: r.level,
+        section: r.section,
+        anchor: r.anchor,
+        text: r.text,
+        verdict,
+        reason,
+        scenarios: ofRole.filter((s) => s.requirements.includes(r.id)).map((s) => s.id),
+      };
+    });
 }
 
 export function summarize(requirements: RequirementResult[]): Summary {

@@ -37,21 +37,25 @@ export const RESULTS_SCHEMA: JsonSchema = {
   $id: "urn:xep0355-conformance:results",
   title: "XEP-0355 conformance run",
   type: "object",
-  required: ["suiteVersion", "startedAt", "durationMs", "target", "interrupted", "scenarios", "requirements"],
+  required: ["suiteVersion", "startedAt", "durationMs", "targets", "interrupted", "scenarios", "requirements"],
   additionalProperties: false,
   properties: {
     suiteVersion: str(),
     startedAt: str("ISO 8601 timestamp"),
     durationMs: { type: "number", minimum: 0 },
-    target: {
-      type: "object",
-      required: ["role", "name", "protocolVersion"],
-      additionalProperties: false,
-      properties: {
-        role: { $ref: "#/$defs/role" },
-        name: str(),
-        protocolVersion: str("XEP-0355 version the target speaks, e.g. 0.5"),
-        software: str(),
+    targets: {
+      type: "array",
+      description: "one entry per role run",
+      items: {
+        type: "object",
+        required: ["role", "name", "protocolVersion"],
+        additionalProperties: false,
+        properties: {
+          role: { $ref: "#/$defs/role" },
+          name: str(),
+          protocolVersion: { type: "string", enum: ["0.5", "0.4.1"], description: "XEP-0355 version the target speaks" },
+          software: str(),
+        },
       },
     },
     interrupted: { type: "boolean", description: "true when the run was stopped before all scenarios finished" },
@@ -104,10 +108,12 @@ export const RESULTS_SCHEMA: JsonSchema = {
     },
     requirement: {
       type: "object",
-      required: ["id", "level", "section", "anchor", "text", "verdict", "scenarios"],
+      required: ["id", "role", "level", "section", "anchor", "text", "verdict", "reason", "scenarios"],
       additionalProperties: false,
       properties: {
         id: str(),
+        role: { $ref: "#/$defs/role" },
+        reason: str("why, when the verdict is not pass"),
         level: { $ref: "#/$defs/level" },
         section: str("catalogue section letter"),
         anchor: str("XEP-0355 HTML anchor, without '#'"),

@@ -94,16 +94,19 @@ export function buildJunitXml(run: RunResult, options: JunitOptions = {}): strin
   const builder = rootBuilder.newBuilder().name("xep0355");
   const roles = ROLES.filter((r) => run.scenarios.some((s) => s.role === r));
   const skippedMessages: (string | undefined)[] = [];
-  for (const role of roles.length > 0 ? roles : [run.target.role]) {
+  for (const role of roles.length > 0 ? roles : run.targets.map((t) => t.role)) {
+    const target = run.targets.find((t) => t.role === role);
     const scenarios = run.scenarios.filter((s) => s.role === role);
     const suite = builder
       .testSuite()
       .name(`xep0355.${role}`)
       .timestamp(run.startedAt)
       .time(seconds(scenarios.reduce((sum, s) => sum + s.durationMs, 0)));
-    suite.property("target", run.target.name);
-    suite.property("protocolVersion", run.target.protocolVersion);
-    if (run.target.software) suite.property("software", run.target.software);
+    if (target) {
+      suite.property("target", target.name);
+      suite.property("protocolVersion", target.protocolVersion);
+      if (target.software) suite.property("software", target.software);
+    }
     suite.property("suiteVersion", run.suiteVersion);
     if (run.interrupted) suite.property("interrupted", "true");
     for (const s of scenarios) skippedMessages.push(addTestCase(suite.testCase(), s, run, options));

@@ -40,19 +40,31 @@ export interface ScenarioResult {
 
 export interface RequirementResult {
   id: string;
+  role: "server" | "component";
   level: Level;
   section: string;
   anchor: string;
   text: string;
   verdict: Verdict;
+  /** Why, when not pass (e.g. "blocked by failure of SRV-FWD-02"). */
+  reason: string;
   scenarios: string[];
+}
+
+export interface TargetInfo {
+  role: "server" | "component";
+  name: string;
+  /** "0.5" (urn:xmpp:delegation:2) or "0.4.1" (urn:xmpp:delegation:1). */
+  protocolVersion: string;
+  software?: string;
 }
 
 export interface RunResult {
   suiteVersion: string;
   startedAt: string;
   durationMs: number;
-  target: { role: "server" | "component"; name: string; protocolVersion: string; software?: string };
+  /** One per role run (npm start runs both roles). */
+  targets: TargetInfo[];
   interrupted: boolean;
   scenarios: ScenarioResult[];
   requirements: RequirementResult[];

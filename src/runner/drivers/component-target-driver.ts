@@ -32,6 +32,11 @@ export class ComponentTargetDriver implements TargetDriver {
     private readonly onClose: () => Promise<void> = async () => undefined,
   ) {}
 
+  /** The port the suite listens on (useful when target.listenPort is 0), 0 before prepare(). */
+  get port(): number {
+    return this.listener?.port ?? 0;
+  }
+
   /** Listens, waits for the component's first handshake, and asks its software version (XEP-0092). */
   async prepare(): Promise<TargetDescription> {
     const listener = new ComponentListener({
