@@ -1,0 +1,99 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { launchers } from "../src/targets/index.js";
+import { acceptsTcp } from "../src/targets/ports.js";
+import { RawXmpp } from "../src/targets/raw-xmpp.js";
+
+const installed = {
+  prosody: fs.existsSync("/usr/bin/prosody") && fs.existsSync("/usr/lib/prosody/modules/mod_delegation/mod_delegation.lua"),
+  ejabberd: fs.existsSync("/usr/bin/erl") && fs.existsSync("/usr/sbin/ejabberdctl"),
+};
+
+function runDirs(name: string): string[] {
+  return fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith(`xep0355-${name}-`)).map((d) => path.join(os.tmpdir(), d));
+}
+
+/** PIDs whose command line mentions `needle` (the server's temp dir is on its command line). */
+function pidsMentioning(needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      const state = fs.readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]?.[0];
+      if (cmdline.includes(needle) && state !== "Z") pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+for (const name of ["prosody", "ejabberd"] as const) {
+  describe(`${name} launcher`, () => {
+    it.skipIf(!installed[name])("launches, accepts a PLAIN login and a component handshake, and leaves nothing behind", async () => {
+      const before = new Set(runDirs(name));
+      const server = await launchers[name].launch();
+      let dir: string | undefined;
+      try {
+        dir = runDirs(name).find((d) => !before.has(d));
+        expect(dir).toBeDefined();
+        expect(pidsMentioning(dir!).length).toBeGreaterThan(0);
+        const { target } = server;
+        expect(server.software).toMatch(name === "prosody" ? /^Prosody \d/ : /^ejabberd \d/);
+        expect(server.startupMs).toBeGreaterThan(0);
+
+        const juliet = await RawXmpp.client(target.host, target.c2sPort, target.domain, "juliet", target.accounts.juliet.password);
+        expect(juliet.jid).toBe(`juliet@${target.domain}/probe`);
+        juliet.close();
+        const { managing, other } = target.components;
+        const comp = await RawXmpp.component(target.host, target.componentPort, managing.jid, managing.secret);
+        comp.close();
+        const comp2 = await RawXmpp.component(target.host, target.componentPort, other!.jid, other!.secret);
+        comp2.close();
+        await expect(RawXmpp.component(target.host, target.componentPort, managing.jid, "wrong")).rejects.toThrow(/handshake failed/);
+      } finally {
+        await server.stop();
+      }
+      await server.stop(); // idempotent
+      expect(fs.existsSync(dir!)).toBe(false);
+      expect(pidsMentioning(dir!)).toEqual([]);
+      expect(await acceptsTcp(server.target.host, server.target.c2sPort)).toBe(false);
+    }, 60_000);
+  });
+}
+
+describe("snippets", () => {
+  it("prosody prints the delegations table and both Component sections", async () => {
+    const { prosody } = launchers;
+    const target = {
+      ...(await import("../src/targets/common.js")).baseTarget("Prosody", { c2s: 1, component: 2 }, {
+        version: 2,
+        delegations: { plain: { namespace: "http://jabber.org/protocol/pubsub" }, filtered: { namespace: "urn:xmpp:mam:2", attributes: ["node"] } },
+        features: { filtering: true, bareDisco: true, remainingDiscoInfo: true, remainingDiscoItems: false, clientMode: false },
+        timeouts: { step: 1, quiet: 1, connect: 1 },
+      }),
+    };
+    const text = prosody.snippet(target);
+    expect(text).toContain(`["urn:xmpp:mam:2"] = {\n\t\t\tfiltering = { "node" };`);
+    expect(text).toContain(`["urn:xmpp:delegation:2:bare:disco#info:*"]`);
+    expect(text).not.toContain("disco#items:*");
+    expect(text).toContain(`Component "pubsub.capulet.test"`);
+    expect(text).toContain(`Component "other.capulet.test"`);
+  });
+  it("ejabberd prints the service listener and mod_delegation", async () => {
+    const { baseTarget } = await import("../src/targets/common.js");
+    const target = baseTarget("ejabberd", { c2s: 1, component: 5347 }, {
+      version: 1,
+      delegations: { plain: { namespace: "http://jabber.org/protocol/pubsub" } },
+      features: { filtering: false, bareDisco: true, remainingDiscoInfo: false, remainingDiscoItems: false, clientMode: false },
+      timeouts: { step: 1, quiet: 1, connect: 1 },
+    });
+    const text = launchers.ejabberd.snippet(target);
+    expect(text).toContain("module: ejabberd_service");
+    expect(text).toContain(`"http://jabber.org/protocol/pubsub":\n        access: delegation_access`);
+    expect(text).toContain(`server: "pubsub.capulet.test"`);
+  });
+});
