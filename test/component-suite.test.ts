@@ -1,0 +1,202 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { COMPONENT_FAULTS, startMockComponent, type ComponentFault, type RunningMockComponent } from "../mocks/component/index.js";
+import { ComponentActor } from "../src/actors/component-actor.js";
+import { ServerActor } from "../src/actors/server-actor.js";
+import { Transcript } from "../src/actors/transcript.js";
+import { loadCatalogue } from "../src/catalogue/catalogue.js";
+import { ComponentTargetDriver } from "../src/runner/drivers/component-target-driver.js";
+import { MockComponentDriver, mockComponentTarget } from "../src/runner/drivers/mock-component-driver.js";
+import type { TargetDriver } from "../src/runner/environment.js";
+import type { ScenarioResult } from "../src/runner/result.js";
+import { runScenario } from "../src/runner/run-scenario.js";
+import { runSuite } from "../src/runner/runner.js";
+import { loadSuite } from "../src/scenario/load.js";
+import type { Scenario } from "../src/scenario/model.js";
+import { parseScenario } from "../src/scenario/parse.js";
+import { parseXml } from "../src/xml/element.js";
+
+const G_IDS = loadCatalogue()
+  .filter((r) => r.section === "G")
+  .map((r) => r.id);
+const scenarios = await loadSuite("component");
+
+async function runAgainst(driver: TargetDriver, list: Scenario[] = scenarios): Promise<ScenarioResult[]> {
+  const target = await driver.prepare();
+  try {
+    return (await runSuite(list, driver, target, { concurrency: 4, scenarioDeadlineMs: 20_000 })).results;
+  } finally {
+    await driver.close();
+  }
+}
+
+function describeResults(results: ScenarioResult[]): string {
+  return results.map((r) => `${r.verdict.padEnd(6)} ${r.id}${r.reason ? ` — ${r.reason}` : ""}`).join("\n");
+}
+
+describe("component suite: coverage", () => {
+  it("has at least one scenario for every G ID of the catalogue", () => {
+    expect(G_IDS).toHaveLength(10);
+    for (const id of G_IDS) expect(scenarios.filter((s) => s.requirements.includes(id)).map((s) => s.id), id).not.toHaveLength(0);
+  });
+
+  it("names only G IDs, and has one fault switch per G ID", () => {
+    for (const s of scenarios) for (const id of s.requirements) expect(G_IDS, `${s.id}: ${id}`).toContain(id);
+    expect(Object.keys(COMPONENT_FAULTS).sort()).toEqual([...G_IDS].sort());
+  });
+});
+
+describe("component suite against the healthy mock component", () => {
+  for (const version of [2, 1] as const) {
+    it(`passes every scenario with urn:xmpp:delegation:${version}`, async () => {
+      const results = await runAgainst(new MockComponentDriver({ version, faults: [] }));
+      expect(results).toHaveLength(scenarios.length);
+      expect(results.filter((r) => r.verdict !== "pass"), describeResults(results)).toEqual([]);
+    }, 20_000);
+  }
+});
+
+describe("component suite: fault matrix (exactly the scenarios naming the fault's ID fail)", () => {
+  for (const fault of Object.keys(COMPONENT_FAULTS) as ComponentFault[]) {
+    it(`${fault}: ${COMPONENT_FAULTS[fault]}`, async () => {
+      const results = await runAgainst(new MockComponentDriver({ version: 2, faults: [fault] }));
+      const summary = describeResults(results);
+      const expectedFailures = scenarios.filter((s) => s.requirements.includes(fault)).map((s) => s.id);
+      expect(expectedFailures.length).toBeGreaterThan(0);
+      const failed = results.filter((r) => r.verdict === "fail").map((r) => r.id);
+      expect(failed.sort(), summary).toEqual([...expectedFailures].sort());
+      for (const r of results) {
+        if (r.verdict === "fail") {
+          expect(r.failedRequirement, summary).toBe(fault);
+          expect(r.reason, summary).toContain(fault);
+        } else expect(r.verdict, summary).toBe("pass");
+      }
+    }, 20_000);
+  }
+});
+
+describe("ServerActor", () => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+  });
+
+  const role = () => {
+    const target = mockComponentTarget(2);
+    return {
+      domain: target.domain,
+      component: target.component,
+      version: 2 as const,
+      delegations: [target.delegations.plain],
+      accounts: ["juliet", "romeo"],
+      host: "127.0.0.1",
+      port: 0,
+      connectTimeoutMs: 1000,
+    };
+  };
+
+  it("verifies the handshake: a wrong secret gets not-authorized, and connect() says so", async () => {
+    const options = role();
+    const server = await ServerActor.listen("server", options);
+    cleanups.push(() => server.dispose());
+    server.attachTranscript(new Transcript());
+    await expect(
+      startMockComponent({ host: "127.0.0.1", port: server.port, jid: options.component.jid, secret: "wrong", serverDomain: options.domain, version: 2, faults: [], connectTimeoutMs: 1000 }),
+    ).rejects.toThrow();
+    await expect(server.connect()).rejects.toThrow(/not-authorized/);
+  });
+
+  it("answers disco#info and roster gets to users by itself, advertises, redacts the handshake", async () => {
+    const options = { ...role(), privileges: { roster: "get", message: "outgoing" } };
+    const server = await ServerActor.listen("server", options);
+    cleanups.push(() => server.dispose());
+    const transcript = new Transcript();
+    server.attachTranscript(transcript);
+    const component = new ComponentActor("me", new Transcript(), { host: "127.0.0.1", port: server.port, connectTimeoutMs: 1000 }, options.component);
+    cleanups.push(() => component.dispose());
+    await component.connect();
+    await server.connect();
+    const captures = new Map<string, string>();
+    await component.expect(parseXml(`<message from='capulet.test'><delegation xmlns='urn:xmpp:delegation:2'><delegated namespace='http://jabber.org/protocol/pubsub'/></delegation></message>`), 1000, captures);
+    await component.expect(parseXml(`<message from='capulet.test'><privilege xmlns='urn:xmpp:privilege:2'><perm access='roster' type='get'/><perm access='message' type='outgoing'/></privilege></message>`), 1000, captures);
+
+    const ask = async (xml: string, answer: string) => {
+      await component.send(parseXml(xml));
+      await component.expect(parseXml(answer), 1000, captures);
+    };
+    const me = options.component.jid;
+    await ask(`<iq type='get' id='a1' from='${me}' to='juliet@capulet.test'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`, `<iq type='result' id='a1'><query xmlns='http://jabber.org/protocol/disco#info'><identity category='account'/></query></iq>`);
+    await ask(`<iq type='get' id='a2' from='${me}' to='romeo@capulet.test'><query xmlns='jabber:iq:roster'/></iq>`, `<iq type='result' id='a2'><query xmlns='jabber:iq:roster'/></iq>`);
+    await ask(`<iq type='get' id='a3' from='${me}' to='nobody@capulet.test'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`, `<iq type='error' id='a3'><error><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`);
+    await ask(`<iq type='get' id='a4' from='${me}' to='capulet.test'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`, `<iq type='result' id='a4'><query xmlns='http://jabber.org/protocol/disco#info'><feature var='urn:xmpp:delegation:2'/></query></iq>`);
+    expect(server.autoAnswered.map((a) => a.stanza.attrs.id)).toEqual(["a1", "a2", "a3", "a4"]);
+    // Not for the scenario: nothing of that reached the inbox; other stanzas do.
+    await server.expectNothing(undefined, 50, 0, captures);
+    await component.send(parseXml(`<message from='${me}' to='juliet@capulet.test/x' id='m1'><body>hi</body></message>`));
+    await server.expect(parseXml(`<message id='m1'/>`), 1000, captures);
+
+    const all = transcript.entries.map((e) => e.data).join("\n");
+    expect(all).toContain("<handshake>[redacted]</handshake>");
+    expect(all).not.toContain(options.component.secret);
+  });
+
+  it("virtual users have addresses but no connection", async () => {
+    const scenario = parseScenario(
+      [
+        "id: virtual-user-misuse",
+        "title: juliet cannot send in the component role",
+        "role: component",
+        "requirements: ME-REP-01",
+        "cast:",
+        "  server: server",
+        "  juliet: client",
+        "server connects",
+        "server sends:",
+        "  <message from='${juliet.full}' to='${component}' id='v1'/>",
+        "juliet sends:",
+        "  <iq type='get' id='v2'/>",
+      ].join("\n"),
+      "virtual.scenario",
+    );
+    const driver = new MockComponentDriver({ version: 2, faults: [] });
+    const result = await runScenario(scenario, driver, "abc123", { version: 2, deadlineMs: 5000 });
+    expect(result.verdict).toBe("error");
+    expect(result.reason).toMatch(/users are virtual/);
+    expect(result.transcript.some((e) => e.data.includes("juliet@capulet.test/juliet-abc123"))).toBe(true);
+  });
+});
+
+describe("ComponentTargetDriver (a component that connects once)", () => {
+  const components: RunningMockComponent[] = [];
+  afterEach(async () => {
+    for (const c of components.splice(0)) await c.stop();
+  });
+
+  it("runs the suite one scenario at a time on the component's single connection, and waits for a reconnection", async () => {
+    const target = { ...mockComponentTarget(2), name: "mock component as an external target" };
+    const driver = new ComponentTargetDriver(target);
+    const start = async () => {
+      while (!driver.port) await new Promise((r) => setTimeout(r, 5));
+      components.push(
+        await startMockComponent({ host: "127.0.0.1", port: driver.port, jid: target.component.jid, secret: target.component.secret, serverDomain: target.domain, version: 2, faults: [] }),
+      );
+    };
+    const [description] = await Promise.all([driver.prepare(), start()]);
+    expect(description.software).toMatch(/xep0355-mock-component/);
+    try {
+      const outcome = await runSuite(scenarios, driver, description, { concurrency: 4, scenarioDeadlineMs: 20_000 });
+      expect(outcome.results.filter((r) => r.verdict !== "pass"), describeResults(outcome.results)).toEqual([]);
+
+      // A scenario that closes the stream; the next one waits for the component to come back.
+      const closing = parseScenario(
+        ["id: closes", "title: closes the stream", "role: component", "requirements: ME-DSC-01", "cast:", "  server: server", "server connects", "server disconnects"].join("\n"),
+        "closes.scenario",
+      );
+      expect((await runScenario(closing, driver, "c1", { version: 2, deadlineMs: 5000 })).verdict).toBe("pass");
+      const dsc = scenarios.find((s) => s.id === "me-dsc-01-delegation-feature")!;
+      const [again] = await Promise.all([runScenario(dsc, driver, "c2", { version: 2, deadlineMs: 5000 }), start()]);
+      expect(again.verdict, again.reason).toBe("pass");
+    } finally {
+      await driver.close();
+    }
+  }, 20_000);
+});
