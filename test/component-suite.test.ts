@@ -139,6 +139,44 @@ describe("ServerActor", () => {
     expect(all).not.toContain(options.component.secret);
   });
 
+  it("drives the mock component's programmable behaviours (twice, never, disconnect)", async () => {
+    const options = role();
+    const server = await ServerActor.listen("server", options);
+    cleanups.push(() => server.dispose());
+    server.attachTranscript(new Transcript());
+    const component = await startMockComponent({
+      host: "127.0.0.1",
+      port: server.port,
+      jid: options.component.jid,
+      secret: options.component.secret,
+      serverDomain: options.domain,
+      version: 2,
+      faults: [],
+      forwardBehaviour: (inner) => (inner.attrs.id === "twice" ? { kind: "twice" } : { kind: "normal" }),
+    });
+    cleanups.push(() => component.stop());
+    await server.connect();
+    const captures = new Map<string, string>();
+    const forward = (id: string, marker = "") =>
+      server.send(
+        server.forward(
+          parseXml(
+            `<iq type='get' id='${id}' from='juliet@capulet.test/r' to='juliet@capulet.test'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='n'/></pubsub>${marker}</iq>`,
+          ),
+          `fwd-${id}`,
+        ),
+      );
+    await forward("twice");
+    await server.expect(parseXml(`<iq type='result' id='fwd-twice'/>`), 1000, captures);
+    await server.expect(parseXml(`<iq type='result' id='fwd-twice'/>`), 1000, captures);
+    await forward("never", `<behaviour xmlns='urn:xep0355-suite:mock-component' kind='never'/>`);
+    await server.expectNothing(parseXml(`<iq id='fwd-never'/>`), 150, 0, captures);
+    expect(server.streamOpen).toBe(true);
+    await forward("bye", `<behaviour xmlns='urn:xep0355-suite:mock-component' kind='disconnect'/>`);
+    await expect(server.expect(parseXml(`<iq id='fwd-bye'/>`), 1000, captures)).rejects.toThrow(/stream closed/);
+    expect(server.streamOpen).toBe(false);
+  });
+
   it("virtual users have addresses but no connection", async () => {
     const scenario = parseScenario(
       [

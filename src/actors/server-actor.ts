@@ -211,7 +211,8 @@ export class ComponentLink {
 /**
  * What a real server answers by itself for a component (never the scenario's
  * business): disco#info to the server or a local bare JID, roster gets to a
- * local bare JID (XEP-0356 privileged components send them). Non-existent
+ * local bare JID (XEP-0356 privileged components send them; every other
+ * account is a contact with subscription both). Non-existent
  * accounts get service-unavailable (RFC 6121 §8.5.1), so a component cannot
  * learn more than a real server would tell it.
  */
@@ -229,8 +230,12 @@ export function autoAnswer(stanza: Element, role: ServerRole): Element | undefin
   }
   if (roster) {
     if (jid.local === undefined) return iqError(stanza, "service-unavailable");
+    // The suite's users are each other's contacts (so a PEP "presence" access model lets romeo read juliet's nodes).
     const result = iqResult(stanza);
-    result.c("query", { xmlns: NS.roster });
+    const query = result.c("query", { xmlns: NS.roster });
+    for (const account of role.accounts) {
+      if (account.toLowerCase() !== jid.local) query.c("item", { jid: `${account.toLowerCase()}@${role.domain}`, subscription: "both" });
+    }
     return result;
   }
   const node = disco!.attrs.node;

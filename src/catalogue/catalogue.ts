@@ -76,3 +76,6 @@ export function anchorUrl(req: Requirement): string {
 export function isMandatory(level: Level): boolean {
   return level === "MUST" || level === "MUST NOT";
 }
+
+/** Catalogue preamble: requirements that do not exist in XEP 0.4.1 (urn:xmpp:delegation:1). */
+export const NOT_IN_VERSION_1 = ["SRV-DSC-07", "SRV-DSC-08", "SRV-DSC-09", "SRV-DSC-10", "SRV-DSC-11"];

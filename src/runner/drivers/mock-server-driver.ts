@@ -8,6 +8,8 @@ export interface MockServerDriverOptions {
   version: ProtocolVersion;
   faults: ServerFault[];
   order?: "advertise-first" | "query-first";
+  /** Overrides the per-step timeout (--timeout). */
+  stepTimeoutMs?: number;
 }
 
 /** The embedded mock delegating server, started fresh for each scenario so scenarios are isolated and run concurrently. */
@@ -52,7 +54,7 @@ export class MockServerDriver implements TargetDriver {
       foreignDomain: "montague.example",
       features: { filtering: true, bareDisco: true, remainingDiscoInfo: this.options.version === 2, remainingDiscoItems: this.options.version === 2, clientMode: false },
       // The mock is in-process on loopback: short windows are enough and keep the suite fast.
-      timeouts: { step: 1500, quiet: 200, connect: 3000, giveUp: 2000 },
+      timeouts: { step: this.options.stepTimeoutMs ?? 1500, quiet: 200, connect: 3000, giveUp: 2000 },
     };
     return serverEnvironment(target, this.options.version, () => server.stop());
   }

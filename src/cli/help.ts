@@ -1,0 +1,49 @@
+export const MAIN_HELP = `xep0355 — conformance suite for XMPP Namespace Delegation (XEP-0355)
+
+Usage:
+  xep0355 run [options]        run the suites (default: both roles against the embedded mocks)
+  xep0355 list [options]       list scenarios, or requirements with the scenarios covering them
+  xep0355 serve mock-server    run the embedded mock delegating server for manual interop
+  xep0355 <command> --help     options of a command
+
+Exit codes: 0 every MUST passes · 1 a MUST fails · 2 usage or configuration error · 3 target unreachable · 130 interrupted
+`;
+
+export const RUN_HELP = `xep0355 run — run the suites and write reports
+
+Options:
+  --role server|component|both  which suite to run (default: both with the embedded mocks, else the target file's role)
+  --target FILE                 target file (JSON) describing a real server or component; see docs/target-file.md
+  --only ID,...                 run only these scenarios (scenario ids or requirement IDs)
+  --reports DIR                 where to write junit.xml and results.json (default: reports)
+  --concurrency N               scenarios run at once (default: 4)
+  --timeout MS                  per-step timeout, overriding the target's
+  --deadline MS                 limit for one whole scenario (default: 60000)
+  --version 1|2                 protocol version of the embedded mocks (default: 2 = urn:xmpp:delegation:2)
+  --mock-fault ID               switch on a fault of the embedded mock (repeatable), e.g. SRV-REP-05
+  --strict                      not-supported counts as failure
+  --quiet                       no per-scenario lines
+  -h, --help
+`;
+
+export const LIST_HELP = `xep0355 list — list scenarios or requirements
+
+Options:
+  --requirements   each catalogue requirement with the scenarios covering it
+  --role R         server or component (default: both)
+  --json           machine-readable output
+  -h, --help
+`;
+
+export const SERVE_HELP = `xep0355 serve mock-server — the embedded mock delegating server, for manual interop
+
+Options:
+  --c2s-port N        client port (default: 5222)
+  --component-port N  XEP-0114 component port (default: 5347)
+  --version 1|2       protocol version (default: 2)
+  --fault ID          switch on a fault (repeatable), e.g. SRV-REP-05; see 'xep0355 list --requirements'
+  --config FILE       JSON overrides of the mock's options (domain, accounts, components, delegations, ...)
+  -h, --help
+
+Stops on Ctrl-C.
+`;

@@ -1,0 +1,50 @@
+import { parseArgs } from "node:util";
+import { loadCatalogue } from "../catalogue/catalogue.js";
+import { belongsToRole } from "../report/aggregate.js";
+import { loadSuite } from "../scenario/load.js";
+import type { Role, Scenario } from "../scenario/model.js";
+import { EXIT, UsageError } from "./errors.js";
+import { LIST_HELP } from "./help.js";
+
+export async function listCommand(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      options: { requirements: { type: "boolean" }, json: { type: "boolean" }, role: { type: "string" }, help: { type: "boolean", short: "h" } },
+    }));
+  } catch (err) {
+    throw new UsageError(`${err instanceof Error ? err.message : String(err)} (see xep0355 list --help)`);
+  }
+  if (values.help) {
+    process.stdout.write(LIST_HELP);
+    return EXIT.compliant;
+  }
+  if (values.role && values.role !== "server" && values.role !== "component") throw new UsageError(`--role must be server or component`);
+  const roles: Role[] = values.role ? [values.role as Role] : ["server", "component"];
+  const scenarios: Scenario[] = (await Promise.all(roles.map((r) => loadSuite(r)))).flat();
+
+  if (values.requirements) {
+    const rows = loadCatalogue()
+      .filter((r) => roles.some((role) => belongsToRole(r.id, role)))
+      .map((r) => ({ id: r.id, level: r.level, scenarios: scenarios.filter((s) => s.requirements.includes(r.id)).map((s) => s.id) }));
+    if (values.json) {
+      process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
+    } else {
+      for (const row of rows) {
+        const covered = row.scenarios.length ? row.scenarios.join(", ") : "(no scenario)";
+        process.stdout.write(`${row.id.padEnd(11)} ${row.level.padEnd(10)} ${covered}\n`);
+      }
+      const uncovered = rows.filter((r) => r.scenarios.length === 0).length;
+      process.stdout.write(`\n${rows.length - uncovered}/${rows.length} requirements covered by ${scenarios.length} scenarios\n`);
+    }
+    return EXIT.compliant;
+  }
+  if (values.json) {
+    process.stdout.write(JSON.stringify(scenarios.map((s) => ({ id: s.id, role: s.role, title: s.title, requirements: s.requirements, file: s.file })), null, 2) + "\n");
+  } else {
+    for (const s of scenarios) process.stdout.write(`${s.id.padEnd(48)} ${s.requirements.join(",").padEnd(24)} ${s.title}\n`);
+  }
+  return EXIT.compliant;
+}

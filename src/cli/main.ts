@@ -1,0 +1,39 @@
+import { ScenarioSyntaxError } from "../scenario/parse.js";
+import { TargetFileError } from "../target/load.js";
+import { EXIT, UsageError } from "./errors.js";
+import { listCommand } from "./list-command.js";
+import { runCommand } from "./run-command.js";
+import { serveCommand } from "./serve-command.js";
+import { MAIN_HELP } from "./help.js";
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  run: runCommand,
+  list: listCommand,
+  serve: serveCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === "--help" || command === "-h" || command === "help") {
+    process.stdout.write(MAIN_HELP);
+    return command ? EXIT.compliant : EXIT.usage;
+  }
+  const handler = COMMANDS[command];
+  if (!handler) throw new UsageError(`unknown command '${command}' (run, list, serve; see xep0355 --help)`);
+  return handler(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError || err instanceof ScenarioSyntaxError || err instanceof TargetFileError) {
+      process.stderr.write(`xep0355: ${err.message}\n`);
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    process.stderr.write(`xep0355: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 70;
+  },
+);

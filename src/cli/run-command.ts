@@ -1,0 +1,153 @@
+import { parseArgs } from "node:util";
+import { COMPONENT_FAULTS, isComponentFault, type ComponentFault } from "../../mocks/component/index.js";
+import { SERVER_FAULTS, isServerFault, type ServerFault } from "../../mocks/server/index.js";
+import { formatRequirementTable, formatScenarioLine, formatSummary } from "../report/console.js";
+import { overallVerdict } from "../report/aggregate.js";
+import { ComponentTargetDriver } from "../runner/drivers/component-target-driver.js";
+import { MockComponentDriver } from "../runner/drivers/mock-component-driver.js";
+import { MockServerDriver } from "../runner/drivers/mock-server-driver.js";
+import { ServerTargetDriver } from "../runner/drivers/server-target-driver.js";
+import type { TargetDriver } from "../runner/environment.js";
+import { executeRun, type RolePlan } from "../runner/execute.js";
+import { loadSuite } from "../scenario/load.js";
+import type { Role, Scenario } from "../scenario/model.js";
+import { loadTargetFile } from "../target/load.js";
+import type { Target } from "../target/types.js";
+import { EXIT, UsageError } from "./errors.js";
+import { RUN_HELP } from "./help.js";
+import { writeReports } from "./reports.js";
+
+export async function runCommand(args: string[]): Promise<number> {
+  const { values } = parseOptions(args);
+  if (values.help) {
+    process.stdout.write(RUN_HELP);
+    return EXIT.compliant;
+  }
+  const concurrency = positiveInt(values.concurrency ?? "4", "--concurrency");
+  const deadline = positiveInt(values.deadline ?? "60000", "--deadline");
+  const stepTimeout = values.timeout === undefined ? undefined : positiveInt(values.timeout, "--timeout");
+  const version = values.version === undefined ? 2 : values.version === "1" ? 1 : values.version === "2" ? 2 : badVersion(values.version);
+  const roleOption = values.role as Role | "both" | undefined;
+  if (roleOption && !["server", "component", "both"].includes(roleOption)) throw new UsageError(`--role must be server, component or both, not '${roleOption}'`);
+
+  const target = values.target ? await loadTargetFile(values.target) : undefined;
+  if (target && values["mock-fault"]?.length) throw new UsageError("--mock-fault applies to the embedded mocks, not to a --target");
+  if (target && roleOption && roleOption !== target.role) throw new UsageError(`--role ${roleOption} does not match the target file's role '${target.role}'`);
+  if (target && stepTimeout) target.timeouts.step = stepTimeout;
+  const roles: Role[] = target ? [target.role] : !roleOption || roleOption === "both" ? ["server", "component"] : [roleOption];
+  const faults = splitFaults(values["mock-fault"] ?? []);
+
+  const plans: RolePlan[] = [];
+  for (const role of roles) {
+    const scenarios = selectScenarios(await loadSuite(role), values.only);
+    if (scenarios.length === 0 && values.only) continue;
+    plans.push({ scenarios, driver: driverFor(role, target, { version, stepTimeout, ...faults }) });
+  }
+  if (plans.length === 0) throw new UsageError(`--only ${values.only} matches no scenario`);
+
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (abort.signal.aborted) process.exit(EXIT.interrupted);
+    process.stderr.write("\ninterrupted: finishing the running scenarios and writing reports (Ctrl-C again to quit now)\n");
+    abort.abort();
+  };
+  process.on("SIGINT", onSigint);
+  process.on("SIGTERM", onSigint);
+  const total = plans.reduce((n, p) => n + p.scenarios.length, 0);
+  let done = 0;
+  const { run, unreachable } = await executeRun(plans, {
+    concurrency,
+    scenarioDeadlineMs: deadline,
+    strict: Boolean(values.strict),
+    signal: abort.signal,
+    onTarget: (t) => process.stdout.write(`${t.role} role: ${t.name}${t.software ? ` — ${t.software}` : ""} — XEP-0355 ${t.protocolVersion}\n`),
+    onResult: (result) => {
+      done++;
+      if (!values.quiet) process.stdout.write(`${formatScenarioLine(result)}  [${done}/${total}]\n`);
+    },
+  }).finally(() => {
+    process.off("SIGINT", onSigint);
+    process.off("SIGTERM", onSigint);
+  });
+
+  const paths = await writeReports(run, values.reports ?? "reports");
+  process.stdout.write(`\n${formatRequirementTable(run.requirements, { scenarios: run.scenarios })}\n`);
+  process.stdout.write(`${formatSummary(run)}\n`);
+  process.stdout.write(`reports: ${paths.join(", ")}\n`);
+  for (const line of unreachable) process.stderr.write(`xep0355: ${line}\n`);
+  if (run.interrupted) return EXIT.interrupted;
+  if (unreachable.length > 0) return EXIT.unreachable;
+  return overallVerdict(run.requirements).compliant ? EXIT.compliant : EXIT.notCompliant;
+}
+
+function parseOptions(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        role: { type: "string" },
+        target: { type: "string" },
+        only: { type: "string" },
+        reports: { type: "string" },
+        concurrency: { type: "string" },
+        timeout: { type: "string" },
+        deadline: { type: "string" },
+        version: { type: "string" },
+        "mock-fault": { type: "string", multiple: true },
+        strict: { type: "boolean" },
+        quiet: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(`${err instanceof Error ? err.message : String(err)} (see xep0355 run --help)`);
+  }
+}
+
+interface DriverOptions {
+  version: 1 | 2;
+  stepTimeout?: number;
+  server: ServerFault[];
+  component: ComponentFault[];
+}
+
+function driverFor(role: Role, target: Target | undefined, options: DriverOptions): TargetDriver {
+  if (target?.role === "server") return new ServerTargetDriver(target);
+  if (target?.role === "component") return new ComponentTargetDriver(target);
+  return role === "server"
+    ? new MockServerDriver({ version: options.version, faults: options.server, stepTimeoutMs: options.stepTimeout })
+    : new MockComponentDriver({ version: options.version, faults: options.component });
+}
+
+function splitFaults(ids: string[]): { server: ServerFault[]; component: ComponentFault[] } {
+  const server: ServerFault[] = [];
+  const component: ComponentFault[] = [];
+  for (const id of ids.flatMap((i) => i.split(","))) {
+    if (isServerFault(id)) server.push(id);
+    else if (isComponentFault(id)) component.push(id);
+    else {
+      const known = [...Object.keys(SERVER_FAULTS), ...Object.keys(COMPONENT_FAULTS)];
+      throw new UsageError(`--mock-fault: unknown fault '${id}' (known: ${known[0]} … ${known[known.length - 1]}; see xep0355 list --requirements)`);
+    }
+  }
+  return { server, component };
+}
+
+/** --only takes scenario ids and requirement IDs. */
+function selectScenarios(scenarios: Scenario[], only: string | undefined): Scenario[] {
+  if (!only) return scenarios;
+  const wanted = new Set(only.split(",").map((s) => s.trim()).filter(Boolean));
+  return scenarios.filter((s) => wanted.has(s.id) || s.requirements.some((r) => wanted.has(r)));
+}
+
+function positiveInt(text: string, option: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${option} must be a positive integer, not '${text}'`);
+  return n;
+}
+
+function badVersion(text: string): never {
+  throw new UsageError(`--version must be 1 or 2, not '${text}'`);
+}

@@ -1,0 +1,75 @@
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { SERVER_FAULTS, isServerFault, startMockServer, type MockServerOptions } from "../../mocks/server/index.js";
+import { EXIT, UsageError } from "./errors.js";
+import { SERVE_HELP } from "./help.js";
+
+export async function serveCommand(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        "c2s-port": { type: "string" },
+        "component-port": { type: "string" },
+        version: { type: "string" },
+        fault: { type: "string", multiple: true },
+        config: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(`${err instanceof Error ? err.message : String(err)} (see xep0355 serve --help)`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(SERVE_HELP);
+    return EXIT.compliant;
+  }
+  if (positionals[0] !== "mock-server") throw new UsageError(`serve: expected 'mock-server', got '${positionals[0] ?? ""}' (see xep0355 serve --help)`);
+  const faults = (values.fault ?? []).flatMap((f) => f.split(","));
+  for (const fault of faults) if (!isServerFault(fault)) throw new UsageError(`--fault: unknown fault '${fault}'`);
+  const overrides: Partial<MockServerOptions> = values.config ? await readConfig(values.config) : {};
+  const server = await startMockServer({
+    ...overrides,
+    c2sPort: port(values["c2s-port"], overrides.c2sPort ?? 5222),
+    componentPort: port(values["component-port"], overrides.componentPort ?? 5347),
+    version: values.version === "1" ? 1 : 2,
+    faults: faults.filter(isServerFault),
+  });
+  const o = server.options;
+  process.stdout.write(
+    [
+      `mock delegating server for ${o.domain} (urn:xmpp:delegation:${o.version})`,
+      `  c2s:        ${o.host}:${server.c2sPort}  accounts: ${Object.keys(o.accounts).join(", ")} (passwords: see --config or docs/mock-server.md)`,
+      `  components: ${o.host}:${server.componentPort}  ${Object.keys(o.components).join(", ")} (secrets not printed)`,
+      `  delegations: ${Object.entries(o.delegations).map(([ns, d]) => `${ns} → ${d.jid}${d.attributes ? ` [${d.attributes.join(",")}]` : ""}`).join("; ")}`,
+      `  faults: ${faults.length ? faults.map((f) => `${f} (${SERVER_FAULTS[f as keyof typeof SERVER_FAULTS]})`).join("; ") : "none"}`,
+      "Ctrl-C to stop.",
+      "",
+    ].join("\n"),
+  );
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await server.stop();
+  return EXIT.compliant;
+}
+
+async function readConfig(path: string): Promise<Partial<MockServerOptions>> {
+  try {
+    return JSON.parse(await readFile(path, "utf8")) as Partial<MockServerOptions>;
+  } catch (err) {
+    throw new UsageError(`--config ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function port(text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`port must be 0-65535, not '${text}'`);
+  return n;
+}

@@ -1,0 +1,107 @@
+import { loadCatalogue, NOT_IN_VERSION_1 } from "../catalogue/catalogue.js";
+import { aggregateRequirements } from "../report/aggregate.js";
+import type { Scenario } from "../scenario/model.js";
+import type { TargetDriver } from "./environment.js";
+import type { RunResult, ScenarioResult, TargetInfo } from "./result.js";
+import { runSuite } from "./runner.js";
+import { SUITE_VERSION, xepVersion } from "./version.js";
+
+export interface RolePlan {
+  driver: TargetDriver;
+  scenarios: Scenario[];
+}
+
+export interface ExecuteOptions {
+  concurrency: number;
+  scenarioDeadlineMs: number;
+  /** Not-supported counts as failure (like SINT's failOnImpossibleTest). */
+  strict: boolean;
+  signal?: AbortSignal;
+  onResult?: (result: ScenarioResult) => void;
+  /** Called once per role when its target is known, before its scenarios run. */
+  onTarget?: (target: TargetInfo) => void;
+}
+
+export interface Execution {
+  run: RunResult;
+  /** Roles whose target could not be reached at all (their scenarios are reported as errors). */
+  unreachable: string[];
+}
+
+/** Runs each role's suite against its driver (roles concurrently) and aggregates everything into one RunResult. */
+export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Promise<Execution> {
+  const unreachable: string[] = [];
+  const started = new Date();
+  const targets: TargetInfo[] = [];
+  const scenarios: ScenarioResult[] = [];
+  const requirements: RunResult["requirements"] = [];
+  let interrupted = false;
+
+  await Promise.all(
+    plans.map(async ({ driver, scenarios: suite }) => {
+      try {
+        let description;
+        try {
+          description = await driver.prepare();
+        } catch (err) {
+          const reason = `target unreachable: ${err instanceof Error ? err.message : String(err)}`;
+          unreachable.push(`${driver.role}: ${reason}`);
+          for (const s of suite) {
+            const result: ScenarioResult = { id: s.id, title: s.title, role: s.role, file: s.file, requirements: s.requirements, verdict: "error", reason, notes: [], durationMs: 0, transcript: [] };
+            scenarios.push(result);
+            options.onResult?.(result);
+          }
+          requirements.push(...aggregateRequirements(scenarios.filter((x) => x.role === driver.role), loadCatalogue(), driver.role, new Set()));
+          return;
+        }
+        const target: TargetInfo = {
+          role: description.role,
+          name: description.name,
+          protocolVersion: xepVersion(description.protocolVersion),
+          software: description.software,
+        };
+        targets.push(target);
+        options.onTarget?.(target);
+        const outcome = await runSuite(suite, driver, description, {
+          concurrency: options.concurrency,
+          scenarioDeadlineMs: options.scenarioDeadlineMs,
+          signal: options.signal,
+          onResult: (result) => {
+            const final = options.strict ? strictVerdict(result) : result;
+            scenarios.push(final);
+            options.onResult?.(final);
+          },
+        });
+        interrupted ||= outcome.interrupted;
+        const notApplicable = new Set(description.protocolVersion === 1 ? NOT_IN_VERSION_1 : []);
+        requirements.push(
+          ...aggregateRequirements(
+            scenarios.filter((s) => s.role === description.role),
+            loadCatalogue(),
+            description.role,
+            notApplicable,
+          ),
+        );
+      } finally {
+        await driver.close();
+      }
+    }),
+  );
+
+  const order = (id: string) => plans.flatMap((p) => p.scenarios).findIndex((s) => s.id === id);
+  const run: RunResult = {
+    suiteVersion: SUITE_VERSION,
+    startedAt: started.toISOString(),
+    durationMs: Date.now() - started.getTime(),
+    targets: targets.sort((a, b) => a.role.localeCompare(b.role)).reverse(),
+    interrupted,
+    scenarios: scenarios.sort((a, b) => order(a.id) - order(b.id)),
+    requirements,
+  };
+  return { run, unreachable };
+}
+
+function strictVerdict(result: ScenarioResult): ScenarioResult {
+  if (result.verdict !== "not-supported") return result;
+  return { ...result, verdict: "fail", reason: `not supported, and --strict counts that as failure: ${result.reason}` };
+}
