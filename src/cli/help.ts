@@ -15,6 +15,7 @@ Options:
   --role server|component|both  which suite to run (default: both with the embedded mocks, else the target file's role)
   --target FILE                 target file (JSON) describing a real server or component; see docs/target-file.md
   --only ID,...                 run only these scenarios (scenario ids or requirement IDs)
+  --scenarios DIR               load scenarios from DIR instead of the built-in suites/<role>/
   --reports DIR                 where to write junit.xml and results.json (default: reports)
   --concurrency N               scenarios run at once (default: 4)
   --timeout MS                  per-step timeout, overriding the target's

@@ -39,7 +39,7 @@ export async function runCommand(args: string[]): Promise<number> {
 
   const plans: RolePlan[] = [];
   for (const role of roles) {
-    const scenarios = selectScenarios(await loadSuite(role), values.only);
+    const scenarios = selectScenarios(await loadSuite(role, values.scenarios), values.only);
     if (scenarios.length === 0 && values.only) continue;
     plans.push({ scenarios, driver: driverFor(role, target, { version, stepTimeout, ...faults }) });
   }
@@ -90,6 +90,7 @@ function parseOptions(args: string[]) {
         role: { type: "string" },
         target: { type: "string" },
         only: { type: "string" },
+        scenarios: { type: "string" },
         reports: { type: "string" },
         concurrency: { type: "string" },
         timeout: { type: "string" },

@@ -11,7 +11,13 @@ export type ScenarioModule = Omit<CodeScenario, "kind" | "file">;
 
 /** Loads every scenario of a role from suites/<role>/ (text `.scenario` files and `.scenario.ts` modules), sorted by id. */
 export async function loadSuite(role: Role, dir = join(SUITES_DIR, role)): Promise<Scenario[]> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith(".scenario") || f.endsWith(".scenario.ts")).sort();
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    throw new ScenarioSyntaxError(dir, 0, "cannot read the scenario directory");
+  }
+  const files = entries.filter((f) => f.endsWith(".scenario") || f.endsWith(".scenario.ts")).sort();
   const scenarios = await Promise.all(files.map((f) => loadScenarioFile(join(dir, f))));
   const seen = new Map<string, string>();
   for (const s of scenarios) {

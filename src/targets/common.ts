@@ -38,8 +38,10 @@ export async function packageVersion(pkg: string): Promise<string | undefined> {
 /** Where the server's own logs go: the caller's logDir (names made unique by the temp dir's name) or the temp dir. */
 export async function logPaths(runDir: string, logDir: string | undefined, server: string): Promise<{ dir: string; stem: string }> {
   if (!logDir) return { dir: runDir, stem: server };
-  await fs.promises.mkdir(logDir, { recursive: true });
-  return { dir: logDir, stem: path.basename(runDir) };
+  // absolute: the servers' own tools resolve paths against other directories
+  const dir = path.resolve(logDir);
+  await fs.promises.mkdir(dir, { recursive: true });
+  return { dir, stem: path.basename(runDir) };
 }
 
 /** Accounts, component secrets and ports that both launchers fill in the same way. */

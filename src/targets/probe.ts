@@ -6,7 +6,7 @@
 import { type Element, serialize } from "../xml/element.js";
 import { launchers } from "./index.js";
 import type { LaunchedServer } from "./launcher.js";
-import { RawXmpp } from "./raw-xmpp.js";
+import { RawXmpp, type StanzaHook } from "./raw-xmpp.js";
 
 const DISCO_INFO = "http://jabber.org/protocol/disco#info";
 const PUBSUB = "http://jabber.org/protocol/pubsub";
@@ -22,8 +22,8 @@ function delegationNs(target: LaunchedServer["target"]): string {
 }
 
 /** The component answers the server's disco#info nesting queries with marker features, so nesting is visible. */
-function answerDisco(comp: RawXmpp, jid: string): (el: Element) => boolean {
-  return (el) => {
+function answerDisco(jid: string): StanzaHook {
+  return (el, comp) => {
     const query = el.getChild("query", DISCO_INFO);
     if (el.name !== "iq" || el.attrs.type !== "get" || !query) return false;
     const node: string = query.attrs.node ?? "";
@@ -87,7 +87,7 @@ async function request(
   if (!wrapper) {
     out(`component receives: nothing within 2000 ms`);
   } else {
-    out(`component receives (${Date.now() - t0} ms):`);
+    out(`component receives (${comp.arrivedAt(wrapper) - t0} ms):`);
     block([serialize(wrapper)]);
     const answer = replyFor(reply, wrapper, innerIq(wrapper, ns)!, ns, compJid);
     if (answer) {
@@ -101,7 +101,7 @@ async function request(
   const wait = reply === "silent" ? SILENT_CAP_MS : REPLY_WAIT_MS;
   const got = await juliet.maybeNext((el) => el.attrs.id === id, wait);
   if (got) {
-    out(`juliet receives (${Date.now() - t0} ms after sending):`);
+    out(`juliet receives (${juliet.arrivedAt(got) - t0} ms after sending):`);
     block([serialize(got)]);
   } else {
     out(`juliet receives: nothing within ${wait} ms`);
@@ -110,6 +110,11 @@ async function request(
   if (stray.length) {
     out(`component also receives:`);
     block(stray.map(serialize));
+  }
+  const strayJuliet = juliet.drain();
+  if (strayJuliet.length) {
+    out(`juliet also receives (not matching id ${id}):`);
+    block(strayJuliet.map((el) => `<!-- ${juliet.arrivedAt(el) - t0} ms after sending -->\n${serialize(el)}`));
   }
   out();
 }
@@ -141,8 +146,7 @@ async function probe(name: "prosody" | "ejabberd", logDir: string | undefined): 
     const juliet = await RawXmpp.client(target.host, target.c2sPort, target.domain, "juliet", target.accounts.juliet.password);
     out(`### 1. After the component handshake (first 1500 ms)`);
     out();
-    const comp = await RawXmpp.component(target.host, target.componentPort, managing.jid, managing.secret);
-    comp.onStanza = answerDisco(comp, managing.jid);
+    const comp = await RawXmpp.component(target.host, target.componentPort, managing.jid, managing.secret, answerDisco(managing.jid));
     await new Promise((r) => setTimeout(r, 1500));
     const handshakeAt = comp.log.find((e) => e.xml.startsWith("<handshake"))?.t ?? 0;
     block(comp.log.filter((e) => e.t >= handshakeAt).map((e) => `<!-- +${e.t - handshakeAt} ms ${e.dir} -->\n${e.xml}`));

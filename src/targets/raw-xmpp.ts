@@ -5,6 +5,8 @@ import { StreamParser } from "../xml/stream-parser.js";
 
 const STREAM_NS = "http://etherx.jabber.org/streams";
 
+export type StanzaHook = (el: Element, conn: RawXmpp) => boolean;
+
 export interface LogEntry {
   /** ms since the connection was opened */
   t: number;
@@ -29,7 +31,8 @@ export class RawXmpp {
   private readonly opened = Date.now();
   private closed = false;
   /** Called for every incoming stanza before it is queued; return true to consume it. */
-  onStanza: ((el: Element) => boolean) | undefined;
+  onStanza: StanzaHook | undefined;
+  private readonly arrivals = new WeakMap<Element, number>();
 
   private constructor(private readonly socket: net.Socket) {
     socket.setEncoding("utf8");
@@ -44,8 +47,9 @@ export class RawXmpp {
       this.headerWaiter?.();
     });
     this.parser.on("stanza", (el) => {
+      this.arrivals.set(el, Date.now());
       this.record("in", serialize(el));
-      if (this.onStanza?.(el)) return;
+      if (this.onStanza?.(el, this)) return;
       const i = this.waiters.findIndex((w) => w.pred(el));
       if (i >= 0) this.waiters.splice(i, 1)[0].resolve(el);
       else this.inbox.push(el);
@@ -93,9 +97,13 @@ export class RawXmpp {
     }
   }
 
-  /** XEP-0114 handshake: sha1(stream id + secret), hex. */
-  static async component(host: string, port: number, jid: string, secret: string): Promise<RawXmpp> {
+  /**
+   * XEP-0114 handshake: sha1(stream id + secret), hex. `onStanza` is installed before the
+   * handshake: servers may send stanzas in the same packet as `<handshake/>`.
+   */
+  static async component(host: string, port: number, jid: string, secret: string, onStanza?: StanzaHook): Promise<RawXmpp> {
     const c = await RawXmpp.connect(host, port);
+    c.onStanza = onStanza;
     try {
       await c.openStream("jabber:component:accept", jid, false);
       const digest = createHash("sha1").update(c.streamId + secret).digest("hex");
@@ -153,6 +161,11 @@ export class RawXmpp {
       }, timeoutMs);
       this.waiters.push(waiter);
     });
+  }
+
+  /** Date.now() when `el` arrived. */
+  arrivedAt(el: Element): number {
+    return this.arrivals.get(el) ?? Date.now();
   }
 
   /** Everything queued and not yet consumed. */

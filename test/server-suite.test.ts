@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { loadCatalogue, NOT_IN_VERSION_1 } from "../src/catalogue/catalogue.js";
+import { loadSuite } from "../src/scenario/load.js";
+import { SERVER_FAULTS, type ServerFault } from "../mocks/server/index.js";
+import { describeResults, runServerSuite } from "./helpers/run-mock-suite.js";
+
+const SERVER_SECTIONS = ["A", "B", "C", "D", "E"];
+
+describe("server-role suite against the healthy mock server", () => {
+  it("passes every scenario with urn:xmpp:delegation:2", async () => {
+    const results = await runServerSuite([], 2);
+    const notPassing = results.filter((r) => r.verdict !== "pass");
+    expect(notPassing, describeResults(notPassing)).toEqual([]);
+    expect(results.length).toBeGreaterThanOrEqual(44);
+  });
+
+  it("passes with urn:xmpp:delegation:1, and reports the 0.5-only requirements not-applicable", async () => {
+    const results = await runServerSuite([], 1);
+    for (const r of results) {
+      const onlyV2 = r.requirements.some((id) => NOT_IN_VERSION_1.includes(id));
+      expect(r.verdict, `${r.id}: ${r.reason}`).toBe(onlyV2 ? "not-applicable" : "pass");
+    }
+  });
+});
+
+describe("coverage of the catalogue", () => {
+  it("has at least one scenario for every ID of sections A–E (read from the catalogue file)", async () => {
+    const scenarios = await loadSuite("server");
+    const ids = loadCatalogue().filter((r) => SERVER_SECTIONS.includes(r.section)).map((r) => r.id);
+    expect(ids.length).toBeGreaterThan(40);
+    const uncovered = ids.filter((id) => !scenarios.some((s) => s.requirements[0] === id));
+    expect(uncovered).toEqual([]);
+  });
+
+  it("has one mock-server fault per ID of sections A–E", () => {
+    const ids = loadCatalogue().filter((r) => SERVER_SECTIONS.includes(r.section)).map((r) => r.id);
+    expect(Object.keys(SERVER_FAULTS).sort()).toEqual([...ids].sort());
+  });
+});
+
+/**
+ * For each SRV-* fault: the scenarios listing that ID fail, blaming that ID,
+ * and every other scenario passes (no collateral failure).
+ */
+describe("fault matrix: each scenario fails against the mock with its fault on, and only those", () => {
+  it.concurrent.each(Object.keys(SERVER_FAULTS) as ServerFault[])("%s", async (fault) => {
+    const results = await runServerSuite([fault], 2, 8);
+    const listing = results.filter((r) => r.requirements.includes(fault));
+    expect(listing.length, `no scenario lists ${fault}`).toBeGreaterThan(0);
+    for (const r of results) {
+      if (r.requirements.includes(fault)) {
+        expect(r.verdict, `${r.id} should fail with ${fault} on: ${r.reason}`).toBe("fail");
+        expect(r.failedRequirement, `${r.id} blames ${r.failedRequirement}: ${r.reason}`).toBe(fault);
+        expect(r.reason).toContain(fault);
+      } else {
+        expect(r.verdict, `${r.id} failed collaterally with ${fault} on: ${r.reason}`).toBe("pass");
+      }
+    }
+  });
+});
