@@ -4,7 +4,7 @@ import path from "node:path";
 import type { ServerTarget } from "../target/types.js";
 import { LauncherMissingError, type LaunchedServer, type LaunchOptions, type ServerLauncher } from "./launcher.js";
 import { baseTarget, delegatedNamespaces, DOMAIN, HOST, logPaths, missingPaths } from "./common.js";
-import { freePorts, waitForPorts } from "./ports.js";
+import { freePorts, PortInUseError, retryOnPortConflict, waitForListening } from "./ports.js";
 import { ServerRun, tail } from "./run.js";
 
 const ERL = "/usr/bin/erl";
@@ -182,6 +182,12 @@ async function launch(options: LaunchOptions = {}): Promise<LaunchedServer> {
   const missing = [...missingPaths([ERL]), ...(install ? [] : ["ejabberd OTP application (ejabberd-*/ebin/mod_delegation.beam)"])];
   if (missing.length || !install) throw new LauncherMissingError("ejabberd", INSTALL, missing);
   const started = Date.now();
+  const launched = await retryOnPortConflict(() => launchOnce(install, options));
+  return { ...launched, startupMs: Date.now() - started };
+}
+
+async function launchOnce(install: { libs: string; version: string }, options: LaunchOptions): Promise<LaunchedServer> {
+  const started = Date.now();
   const server = await ServerRun.create("xep0355-ejabberd-");
   try {
     const [c2s, component, http, dist] = await freePorts(4);
@@ -220,11 +226,13 @@ async function launch(options: LaunchOptions = {}): Promise<LaunchedServer> {
       "-noshell", "-noinput",
     ];
     const consoleLog = path.join(logs.dir, `${logs.stem}.console.log`);
-    server.spawn(ERL, args, env, consoleLog);
+    const pid = server.spawn(ERL, args, env, consoleLog);
     const check = () => {
+      const log = server.exitStatus !== undefined || Date.now() - started > 1000 ? tail(consoleLog, 200) : "";
+      if (/eaddrinuse|address already in use/i.test(log)) throw new PortInUseError("a port was taken by another program");
       if (server.exitStatus !== undefined) throw new Error(`ejabberd exited (${server.exitStatus}) during start-up:\n${tail(consoleLog)}`);
     };
-    await waitForPorts(HOST, [c2s, component, http], READY_TIMEOUT_MS, check);
+    await waitForListening(pid, HOST, [c2s, component, http], READY_TIMEOUT_MS, check);
     await waitForStatus(http, READY_TIMEOUT_MS, check);
     const { juliet, romeo } = target.accounts;
     await Promise.all([juliet, romeo].map((a) => api(http, "register", { user: a.username, host: target.domain, password: a.password })));

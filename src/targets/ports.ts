@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import net from "node:net";
 
 /** Distinct free TCP ports on `host`: all are bound at once (so they differ), then released. */
@@ -32,25 +33,73 @@ export function acceptsTcp(host: string, port: number, timeoutMs = 500): Promise
   });
 }
 
+/** TCP ports `pid` itself listens on (Linux /proc): tells our server's listener from a stranger on the same port. */
+export function listeningPortsOf(pid: number): Set<number> {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = fs.readlinkSync(`/proc/${pid}/fd/${fd}`).match(/^socket:\[(\d+)\]$/);
+        if (m) inodes.add(m[1]);
+      } catch {
+        // fd closed meanwhile
+      }
+    }
+  } catch {
+    return new Set();
+  }
+  const ports = new Set<number>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = fs.readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      // cols: sl local_address rem_address st ... inode (index 9); st 0A = LISTEN
+      if (cols.length > 9 && cols[3] === "0A" && inodes.has(cols[9])) ports.add(parseInt(cols[1].split(":")[1], 16));
+    }
+  }
+  return ports;
+}
+
+/** A port the server wanted was taken by another program between our probe and its bind. */
+export class PortInUseError extends Error {}
+
 /**
- * Polls until every port accepts TCP. `check` is called between rounds and may throw
- * (e.g. "the server process exited") to stop waiting early.
+ * Polls until process `pid` listens on every port and each accepts TCP. `check` runs
+ * between rounds and may throw (the server exited, its log reports a port conflict).
  */
-export async function waitForPorts(
+export async function waitForListening(
+  pid: number,
   host: string,
   ports: number[],
   timeoutMs: number,
   check: () => void = () => {},
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let pending = [...ports];
   for (;;) {
     check();
-    const results = await Promise.all(pending.map((p) => acceptsTcp(host, p)));
-    pending = pending.filter((_, i) => !results[i]);
-    if (pending.length === 0) return;
-    check();
-    if (Date.now() > deadline) throw new Error(`ports ${pending.join(", ")} on ${host} not accepting TCP after ${timeoutMs} ms`);
+    const own = listeningPortsOf(pid);
+    const pending = ports.filter((p) => !own.has(p));
+    if (pending.length === 0) {
+      const ok = await Promise.all(ports.map((p) => acceptsTcp(host, p)));
+      if (ok.every(Boolean)) return;
+    }
+    if (Date.now() > deadline) throw new Error(`process ${pid} not listening on ${(pending.length ? pending : ports).join(", ")} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Runs `attempt` again (up to `tries` times) when it fails with PortInUseError. */
+export async function retryOnPortConflict<T>(attempt: () => Promise<T>, tries = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!(err instanceof PortInUseError) || i >= tries) throw err;
+    }
   }
 }

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { ServerTarget } from "../target/types.js";
 import { LauncherMissingError, type LaunchedServer, type LaunchOptions, type ServerLauncher } from "./launcher.js";
 import { baseTarget, delegatedNamespaces, HOST, logPaths, missingPaths, packageVersion, run } from "./common.js";
-import { freePorts, waitForPorts } from "./ports.js";
+import { freePorts, PortInUseError, retryOnPortConflict, waitForListening } from "./ports.js";
 import { ServerRun, tail } from "./run.js";
 
 const PROSODY = "/usr/bin/prosody";
@@ -98,6 +98,12 @@ async function launch(options: LaunchOptions = {}): Promise<LaunchedServer> {
   const missing = missingPaths([PROSODY, PROSODYCTL, MOD_DELEGATION]);
   if (missing.length) throw new LauncherMissingError("Prosody with mod_delegation", INSTALL, missing);
   const started = Date.now();
+  const launched = await retryOnPortConflict(() => launchOnce(options));
+  return { ...launched, startupMs: Date.now() - started };
+}
+
+async function launchOnce(options: LaunchOptions): Promise<LaunchedServer> {
+  const started = Date.now();
   const server = await ServerRun.create("xep0355-prosody-");
   try {
     const [c2s, s2s, component, http] = await freePorts(4);
@@ -123,9 +129,12 @@ async function launch(options: LaunchOptions = {}): Promise<LaunchedServer> {
       ...[juliet, romeo].map((a) => run(PROSODYCTL, ["--config", cfg, "register", a.username, target.domain, a.password])),
     ]);
     const consoleLog = path.join(logs.dir, `${logs.stem}.console.log`);
-    server.spawn(PROSODY, ["--config", cfg, "-F"], process.env, consoleLog);
-    await waitForPorts(HOST, [ports.c2s, ports.component], READY_TIMEOUT_MS, () => {
+    const pid = server.spawn(PROSODY, ["--config", cfg, "-F"], process.env, consoleLog);
+    await waitForListening(pid, HOST, [ports.c2s, ports.component], READY_TIMEOUT_MS, () => {
       if (server.exitStatus !== undefined) throw new Error(`prosody exited (${server.exitStatus}) during start-up:\n${tail(consoleLog)}`);
+      // Prosody keeps running without the port; another program took it after freePorts() released it
+      const taken = tail(consoleLog, 50).match(/Failed to open server port (\d+)/);
+      if (taken) throw new PortInUseError(`port ${taken[1]} taken by another program`);
     });
     return { target, software: name, startupMs: Date.now() - started, stop: () => server.stop() };
   } catch (err) {
