@@ -1,10 +1,28 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import net from "node:net";
+import { describe, expect, it, vi } from "vitest";
 import { launchers } from "../src/targets/index.js";
 import { acceptsTcp } from "../src/targets/ports.js";
 import { RawXmpp } from "../src/targets/raw-xmpp.js";
+
+/** When set, the next freePorts() call hands out this (occupied) port first: simulates losing the bind race. */
+const sabotage = vi.hoisted(() => ({ port: 0 }));
+vi.mock("../src/targets/ports.js", async (importOriginal) => {
+  const real = await importOriginal<typeof import("../src/targets/ports.js")>();
+  return {
+    ...real,
+    freePorts: async (count: number, host?: string) => {
+      const ports = await real.freePorts(count, host);
+      if (sabotage.port) {
+        ports[0] = sabotage.port;
+        sabotage.port = 0;
+      }
+      return ports;
+    },
+  };
+});
 
 const installed = {
   prosody: fs.existsSync("/usr/bin/prosody") && fs.existsSync("/usr/lib/prosody/modules/mod_delegation/mod_delegation.lua"),
@@ -62,6 +80,28 @@ for (const name of ["prosody", "ejabberd"] as const) {
       expect(pidsMentioning(dir!)).toEqual([]);
       expect(await acceptsTcp(server.target.host, server.target.c2sPort)).toBe(false);
     }, 60_000);
+  });
+}
+
+  describe(`${name} launcher, port taken`, () => {
+    it.skipIf(!installed[name])("starts again on fresh ports when the c2s port is taken meanwhile", async () => {
+      const squatter = net.createServer((s) => s.destroy());
+      await new Promise<void>((r) => squatter.listen(0, "127.0.0.1", () => r()));
+      const taken = (squatter.address() as net.AddressInfo).port;
+      sabotage.port = taken;
+      try {
+        const server = await launchers[name].launch();
+        try {
+          expect(server.target.c2sPort).not.toBe(taken);
+          const juliet = await RawXmpp.client(server.target.host, server.target.c2sPort, server.target.domain, "juliet", server.target.accounts.juliet.password);
+          juliet.close();
+        } finally {
+          await server.stop();
+        }
+      } finally {
+        squatter.close();
+      }
+    }, 90_000);
   });
 }
 
