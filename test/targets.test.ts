@@ -81,7 +81,6 @@ for (const name of ["prosody", "ejabberd"] as const) {
       expect(await acceptsTcp(server.target.host, server.target.c2sPort)).toBe(false);
     }, 60_000);
   });
-}
 
   describe(`${name} launcher, port taken`, () => {
     it.skipIf(!installed[name])("starts again on fresh ports when the c2s port is taken meanwhile", async () => {
