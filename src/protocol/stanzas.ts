@@ -4,8 +4,10 @@ import { NS } from "./namespaces.js";
 /** RFC 6120 §8.3: an error reply to an IQ, with the original id and swapped addresses. */
 type Addressed = Element | { id?: string; from?: string; to?: string };
 
+// Checked by shape, not instanceof: xmpp.js brings its own copy of ltx's Element class.
 function addresses(request: Addressed): { id?: string; from?: string; to?: string } {
-  return request instanceof Element ? (request.attrs as { id?: string; from?: string; to?: string }) : request;
+  const attrs = (request as { attrs?: unknown }).attrs;
+  return (typeof attrs === "object" && attrs !== null ? attrs : request) as { id?: string; from?: string; to?: string };
 }
 
 export function iqError(

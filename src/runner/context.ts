@@ -162,10 +162,12 @@ export class ScenarioContext {
     for (const [k, v] of result.captures) this.captures.set(k, v);
   }
 
-  /** Counts the stanzas a component answered by itself (nesting queries) that match. */
+  /** Counts the stanzas an actor answered by itself (nesting queries, a server's disco/roster answers) that match. */
   askedCount(name: string, xml: string): number {
     const pattern = this.pattern(xml);
-    return this.component(name).autoAnswered.filter((a) => match(pattern, a.stanza, this.captures).ok).length;
+    const actor = this.actor(name) as Actor & { autoAnswered?: { stanza: Element }[] };
+    if (!actor.autoAnswered) throw new ScenarioError(`'${name}' answers nothing by itself, so 'was asked' cannot count for it`);
+    return actor.autoAnswered.filter((a) => match(pattern, a.stanza, this.captures).ok).length;
   }
 
   check(condition: boolean, requirement: string, message: string, expected = "", received: string[] = []): void {
