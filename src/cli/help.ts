@@ -23,6 +23,8 @@ Options:
   --version 1|2                 protocol version of the embedded mocks (default: 2 = urn:xmpp:delegation:2)
   --mock-fault ID               switch on a fault of the embedded mock (repeatable), e.g. SRV-REP-05
   --strict                      not-supported counts as failure
+  --expect FILE                 exit 0 only if every scenario's verdict equals FILE's (suites/expected/*.json), 1 on any difference
+  --write-expected FILE         write this run's verdicts as an expected file
   --quiet                       no per-scenario lines
   -h, --help
 `;

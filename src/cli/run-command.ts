@@ -9,6 +9,7 @@ import { MockServerDriver } from "../runner/drivers/mock-server-driver.js";
 import { ServerTargetDriver } from "../runner/drivers/server-target-driver.js";
 import type { TargetDriver } from "../runner/environment.js";
 import { executeRun, type RolePlan } from "../runner/execute.js";
+import { compareWithExpected, readExpected, writeExpected, type ExpectedVerdicts } from "../report/expected.js";
 import { loadSuite } from "../scenario/load.js";
 import type { Role, Scenario } from "../scenario/model.js";
 import { loadTargetFile } from "../target/load.js";
@@ -30,6 +31,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const roleOption = values.role as Role | "both" | undefined;
   if (roleOption && !["server", "component", "both"].includes(roleOption)) throw new UsageError(`--role must be server, component or both, not '${roleOption}'`);
 
+  if (values.expect) await readExpectedFile(values.expect); // a bad file is a usage error before anything runs
   const target = values.target ? await loadTargetFile(values.target) : undefined;
   if (target && values["mock-fault"]?.length) throw new UsageError("--mock-fault applies to the embedded mocks, not to a --target");
   if (target && roleOption && roleOption !== target.role) throw new UsageError(`--role ${roleOption} does not match the target file's role '${target.role}'`);
@@ -71,12 +73,25 @@ export async function runCommand(args: string[]): Promise<number> {
   });
 
   const paths = await writeReports(run, values.reports ?? "reports");
+  if (values["write-expected"]) {
+    await writeExpected(run, target?.name ?? "embedded mocks", values["write-expected"]);
+    process.stdout.write(`expected verdicts written to ${values["write-expected"]}\n`);
+  }
   process.stdout.write(`\n${formatRequirementTable(run.requirements, { scenarios: run.scenarios })}\n`);
   process.stdout.write(`${formatSummary(run)}\n`);
   process.stdout.write(`reports: ${paths.join(", ")}\n`);
   for (const line of unreachable) process.stderr.write(`xep0355: ${line}\n`);
   if (run.interrupted) return EXIT.interrupted;
   if (unreachable.length > 0) return EXIT.unreachable;
+  if (values.expect) {
+    const differences = compareWithExpected(run, await readExpectedFile(values.expect));
+    if (differences.length === 0) {
+      process.stdout.write(`verdicts match ${values.expect} (${run.scenarios.length} scenarios)\n`);
+      return EXIT.compliant;
+    }
+    process.stdout.write(`verdicts differ from ${values.expect}:\n${differences.map((d) => `  ${d}`).join("\n")}\n`);
+    return EXIT.notCompliant;
+  }
   return overallVerdict(run.requirements).compliant ? EXIT.compliant : EXIT.notCompliant;
 }
 
@@ -98,6 +113,8 @@ function parseOptions(args: string[]) {
         version: { type: "string" },
         "mock-fault": { type: "string", multiple: true },
         strict: { type: "boolean" },
+        expect: { type: "string" },
+        "write-expected": { type: "string" },
         quiet: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -151,4 +168,12 @@ function positiveInt(text: string, option: string): number {
 
 function badVersion(text: string): never {
   throw new UsageError(`--version must be 1 or 2, not '${text}'`);
+}
+
+async function readExpectedFile(path: string): Promise<ExpectedVerdicts> {
+  try {
+    return await readExpected(path);
+  } catch (err) {
+    throw new UsageError(`--expect ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
