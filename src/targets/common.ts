@@ -35,13 +35,13 @@ export async function packageVersion(pkg: string): Promise<string | undefined> {
   }
 }
 
-/** Where the server's own logs go: the caller's logDir (names made unique by the temp dir's name) or the temp dir. */
-export async function logPaths(runDir: string, logDir: string | undefined, server: string): Promise<{ dir: string; stem: string }> {
-  if (!logDir) return { dir: runDir, stem: server };
+/** Where the server's own logs go: a directory named like the temp dir inside the caller's logDir (kept), or the temp dir. */
+export async function logDirFor(runDir: string, logDir: string | undefined): Promise<string> {
+  if (!logDir) return runDir;
   // absolute: the servers' own tools resolve paths against other directories
-  const dir = path.resolve(logDir);
+  const dir = path.join(path.resolve(logDir), path.basename(runDir));
   await fs.promises.mkdir(dir, { recursive: true });
-  return { dir, stem: path.basename(runDir) };
+  return dir;
 }
 
 /** Accounts, component secrets and ports that both launchers fill in the same way. */

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { ServerTarget } from "../target/types.js";
 import { LauncherMissingError, type LaunchedServer, type LaunchOptions, type ServerLauncher } from "./launcher.js";
-import { baseTarget, delegatedNamespaces, DOMAIN, HOST, logPaths, missingPaths } from "./common.js";
+import { baseTarget, delegatedNamespaces, DOMAIN, HOST, logDirFor, missingPaths } from "./common.js";
 import { freePorts, PortInUseError, retryOnPortConflict, waitForListening } from "./ports.js";
 import { ServerRun, tail } from "./run.js";
 
@@ -198,7 +198,7 @@ async function launchOnce(install: { libs: string; version: string }, options: L
       features: { filtering: false, bareDisco: true, remainingDiscoInfo: false, remainingDiscoItems: false, clientMode: false },
       timeouts: { step: 3000, quiet: 600, connect: 5000 },
     });
-    const logs = await logPaths(server.dir, options.logDir, "ejabberd");
+    const logs = await logDirFor(server.dir, options.logDir);
     const cfg = path.join(server.dir, "ejabberd.yml");
     await fs.promises.writeFile(cfg, config(target, http));
     const spool = path.join(server.dir, "spool");
@@ -209,7 +209,7 @@ async function launchOnce(install: { libs: string; version: string }, options: L
       ERL_LIBS: install.libs,
       EJABBERD_CONFIG_PATH: cfg,
       // ejabberd writes error.log and crash.log next to this file
-      EJABBERD_LOG_PATH: path.join(logs.dir, `${logs.stem}.log`),
+      EJABBERD_LOG_PATH: path.join(logs, "ejabberd.log"),
       ERL_CRASH_DUMP_BYTES: "0",
       // keeps .erlang.cookie and the shell history out of the real home
       HOME: server.dir,
@@ -225,7 +225,7 @@ async function launchOnce(install: { libs: string; version: string }, options: L
       "-s", "ejabberd",
       "-noshell", "-noinput",
     ];
-    const consoleLog = path.join(logs.dir, `${logs.stem}.console.log`);
+    const consoleLog = path.join(logs, "ejabberd.console.log");
     const pid = server.spawn(ERL, args, env, consoleLog);
     const check = () => {
       const log = server.exitStatus !== undefined || Date.now() - started > 1000 ? tail(consoleLog, 200) : "";

@@ -44,7 +44,7 @@ function innerIq(wrapper: Element, ns: string): Element | undefined {
   return wrapper.getChild("delegation", ns)?.getChild("forwarded", FORWARD)?.getChild("iq");
 }
 
-type Reply = "correct" | "wrong-id" | "unwrapped" | "outer-error" | "inner-error" | "silent";
+type Reply = "correct" | "wrong-id" | "no-inner-from" | "unwrapped" | "outer-error" | "inner-error" | "silent";
 
 function replyFor(kind: Reply, wrapper: Element, inner: Element, ns: string, comp: string): string | undefined {
   const outerHead = (type: string) => `<iq type='${type}' id='${wrapper.attrs.id}' to='${wrapper.attrs.from}' from='${comp}'>`;
@@ -57,6 +57,8 @@ function replyFor(kind: Reply, wrapper: Element, inner: Element, ns: string, com
       return wrap(`${innerHead("result", inner.attrs.id)}${payload}</iq>`);
     case "wrong-id":
       return wrap(`${innerHead("result", "wrong-id")}${payload}</iq>`);
+    case "no-inner-from":
+      return wrap(`<iq xmlns='jabber:client' type='result' id='${inner.attrs.id}' to='${inner.attrs.from}'>${payload}</iq>`);
     case "unwrapped":
       return `${outerHead("result")}${payload}</iq>`;
     case "outer-error":
@@ -68,16 +70,10 @@ function replyFor(kind: Reply, wrapper: Element, inner: Element, ns: string, com
   }
 }
 
-async function request(
-  juliet: RawXmpp,
-  comp: RawXmpp,
-  ns: string,
-  compJid: string,
-  id: string,
-  to: string | undefined,
-  reply: Reply,
-  payload = `<pubsub xmlns='${PUBSUB}'><items node='urn:xmpp:microblog:0'/></pubsub>`,
-): Promise<void> {
+const PEP_ITEMS = `<pubsub xmlns='${PUBSUB}'><items node='urn:xmpp:microblog:0'/></pubsub>`;
+
+/** juliet sends an IQ; the component answers the forwarded copy as `reply` says. Returns the send time. */
+async function sendAndAnswer(juliet: RawXmpp, comp: RawXmpp, ns: string, compJid: string, id: string, to: string | undefined, reply: Reply, payload: string): Promise<number> {
   const sent = `<iq type='get' id='${id}'${to ? ` to='${to}'` : ""}>${payload}</iq>`;
   const t0 = Date.now();
   juliet.send(sent);
@@ -86,26 +82,34 @@ async function request(
   const wrapper = await comp.maybeNext((el) => el.name === "iq" && innerIq(el, ns)?.attrs.id === id, 2000);
   if (!wrapper) {
     out(`component receives: nothing within 2000 ms`);
-  } else {
-    out(`component receives (${comp.arrivedAt(wrapper) - t0} ms):`);
-    block([serialize(wrapper)]);
-    const answer = replyFor(reply, wrapper, innerIq(wrapper, ns)!, ns, compJid);
-    if (answer) {
-      comp.send(answer);
-      out(`component answers (${reply}):`);
-      block([answer]);
-    } else {
-      out(`component does not answer`);
-    }
+    return t0;
   }
-  const wait = reply === "silent" ? SILENT_CAP_MS : REPLY_WAIT_MS;
+  out(`component receives (${comp.arrivedAt(wrapper) - t0} ms):`);
+  block([serialize(wrapper)]);
+  const answer = replyFor(reply, wrapper, innerIq(wrapper, ns)!, ns, compJid);
+  if (answer) {
+    comp.send(answer);
+    out(`component answers (${reply}):`);
+    block([answer]);
+  } else {
+    out(`component does not answer`);
+  }
+  return t0;
+}
+
+async function awaitReply(juliet: RawXmpp, comp: RawXmpp, id: string, t0: number, wait: number): Promise<void> {
   const got = await juliet.maybeNext((el) => el.attrs.id === id, wait);
   if (got) {
-    out(`juliet receives (${juliet.arrivedAt(got) - t0} ms after sending):`);
+    out(`juliet receives for ${id} (${juliet.arrivedAt(got) - t0} ms after sending):`);
     block([serialize(got)]);
   } else {
-    out(`juliet receives: nothing within ${wait} ms`);
+    out(`juliet receives for ${id}: nothing within ${wait} ms`);
   }
+  reportStrays(juliet, comp, t0);
+}
+
+/** Whatever arrived that no step asked for (e.g. an error carrying the server's own id). */
+function reportStrays(juliet: RawXmpp, comp: RawXmpp, t0: number): void {
   const stray = comp.drain().filter((el) => !el.getChild("query", DISCO_INFO));
   if (stray.length) {
     out(`component also receives:`);
@@ -113,10 +117,15 @@ async function request(
   }
   const strayJuliet = juliet.drain();
   if (strayJuliet.length) {
-    out(`juliet also receives (not matching id ${id}):`);
-    block(strayJuliet.map((el) => `<!-- ${juliet.arrivedAt(el) - t0} ms after sending -->\n${serialize(el)}`));
+    out(`juliet also receives (other ids):`);
+    block(strayJuliet.map((el) => `<!-- ${juliet.arrivedAt(el) - t0} ms after the request -->\n${serialize(el)}`));
   }
   out();
+}
+
+async function request(juliet: RawXmpp, comp: RawXmpp, ns: string, compJid: string, id: string, to: string | undefined, reply: Reply, payload = PEP_ITEMS): Promise<void> {
+  const t0 = await sendAndAnswer(juliet, comp, ns, compJid, id, to, reply, payload);
+  await awaitReply(juliet, comp, id, t0, REPLY_WAIT_MS);
 }
 
 async function discoInfo(juliet: RawXmpp, to: string, id: string): Promise<void> {
@@ -169,7 +178,7 @@ async function probe(name: "prosody" | "ejabberd", logDir: string | undefined): 
 
     out(`### 3. What juliet gets back, by the component's reply`);
     out();
-    for (const reply of ["wrong-id", "unwrapped", "outer-error", "inner-error"] as const) {
+    for (const reply of ["wrong-id", "no-inner-from", "unwrapped", "outer-error", "inner-error"] as const) {
       out(`#### ${reply}`);
       await request(juliet, comp, ns, managing.jid, `r-${reply}`, undefined, reply);
     }
@@ -194,9 +203,19 @@ async function probe(name: "prosody" | "ejabberd", logDir: string | undefined): 
     block([version ? serialize(version) : "<!-- no answer -->"]);
     out();
 
-    out(`### 5. Silent component (cap ${SILENT_CAP_MS / 1000} s)`);
+    out(`### 5. Long waits (cap ${SILENT_CAP_MS / 1000} s): a silent component, and an outer error`);
     out();
-    await request(juliet, comp, ns, managing.jid, "s1", undefined, "silent");
+    const t1 = await sendAndAnswer(juliet, comp, ns, managing.jid, "s1", undefined, "silent", PEP_ITEMS);
+    const t2 = await sendAndAnswer(juliet, comp, ns, managing.jid, "s2", undefined, "outer-error", PEP_ITEMS);
+    const waits = [
+      juliet.maybeNext((el) => el.attrs.id === "s1", SILENT_CAP_MS).then((el) => ["s1", t1, el] as const),
+      juliet.maybeNext((el) => el.attrs.id === "s2", SILENT_CAP_MS).then((el) => ["s2", t2, el] as const),
+    ];
+    for (const [id, t, el] of await Promise.all(waits)) {
+      out(el ? `juliet receives for ${id} (${juliet.arrivedAt(el) - t} ms after sending):` : `juliet receives for ${id}: nothing within ${SILENT_CAP_MS} ms`);
+      if (el) block([serialize(el)]);
+    }
+    reportStrays(juliet, comp, t1);
 
     juliet.close();
     comp.close();

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { ServerTarget } from "../target/types.js";
 import { LauncherMissingError, type LaunchedServer, type LaunchOptions, type ServerLauncher } from "./launcher.js";
-import { baseTarget, delegatedNamespaces, HOST, logPaths, missingPaths, packageVersion, run } from "./common.js";
+import { baseTarget, delegatedNamespaces, HOST, logDirFor, missingPaths, packageVersion, run } from "./common.js";
 import { freePorts, PortInUseError, retryOnPortConflict, waitForListening } from "./ports.js";
 import { ServerRun, tail } from "./run.js";
 
@@ -118,17 +118,17 @@ async function launchOnce(options: LaunchOptions): Promise<LaunchedServer> {
       features: { filtering: true, bareDisco: true, remainingDiscoInfo: true, remainingDiscoItems: true, clientMode: false },
       timeouts: { step: 3000, quiet: 600, connect: 5000 },
     });
-    const logs = await logPaths(server.dir, options.logDir, "prosody");
+    const logs = await logDirFor(server.dir, options.logDir);
     const cfg = path.join(server.dir, "prosody.cfg.lua");
     await fs.promises.mkdir(path.join(server.dir, "data"));
     await fs.promises.mkdir(path.join(server.dir, "certs"));
-    await fs.promises.writeFile(cfg, config(target, server.dir, ports, path.join(logs.dir, `${logs.stem}.log`)));
+    await fs.promises.writeFile(cfg, config(target, server.dir, ports, path.join(logs, "prosody.log")));
     const { juliet, romeo } = target.accounts;
     const [name] = await Promise.all([
       software(),
       ...[juliet, romeo].map((a) => run(PROSODYCTL, ["--config", cfg, "register", a.username, target.domain, a.password])),
     ]);
-    const consoleLog = path.join(logs.dir, `${logs.stem}.console.log`);
+    const consoleLog = path.join(logs, "prosody.console.log");
     const pid = server.spawn(PROSODY, ["--config", cfg, "-F"], process.env, consoleLog);
     await waitForListening(pid, HOST, [ports.c2s, ports.component], READY_TIMEOUT_MS, () => {
       if (server.exitStatus !== undefined) throw new Error(`prosody exited (${server.exitStatus}) during start-up:\n${tail(consoleLog)}`);

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { descendantsOf, isAlive, killIfAlive } from "./procs.js";
 import { cleanUpSync, register, unregister, type Leftover } from "./safety-net.js";
 
 const KILL_AFTER_MS = 5000;
@@ -66,7 +67,7 @@ export class ServerRun {
 
   /** Covers what 'exit' handlers cannot: the parent being SIGKILLed. Polls the parent once a second. */
   private startWatchdog(pgid: number): number | undefined {
-    const script = 'while kill -0 "$0" 2>/dev/null; do sleep 1; done; kill -KILL -- "-$1" 2>/dev/null; rm -rf -- "$2"';
+    const script = 'while kill -0 "$0" 2>/dev/null; do sleep 1; done; kill -9 "-$1" 2>/dev/null; rm -rf -- "$2"';
     const dog = spawn("/bin/sh", ["-c", script, String(process.pid), String(pgid), this.dir], {
       detached: true,
       stdio: "ignore",
@@ -85,6 +86,7 @@ export class ServerRun {
   private async doStop(): Promise<void> {
     try {
       const child = this.child;
+      const helpers = child?.pid !== undefined ? descendantsOf(child.pid) : [];
       if (child?.pid !== undefined && this.exitCode === undefined) {
         child.kill("SIGTERM");
         const timer = setTimeout(() => {
@@ -98,6 +100,7 @@ export class ServerRun {
         clearTimeout(timer);
       }
       if (child?.pid !== undefined) await reapGroup(child.pid);
+      await reapHelpers(helpers.filter((h) => h.pid !== this.leftover.watchdogPid));
     } finally {
       cleanUpSync({ dir: this.dir, watchdogPid: this.leftover.watchdogPid });
       unregister(this.leftover);
@@ -117,10 +120,25 @@ async function reapGroup(pgid: number): Promise<void> {
   }
 }
 
-/** Last lines of a log, for error messages. */
+/** Helpers normally exit on their own once the server's pipes close; SIGKILL the stragglers after 1 s. */
+async function reapHelpers(helpers: ReturnType<typeof descendantsOf>): Promise<void> {
+  for (let i = 0; i < 50 && helpers.some(isAlive); i++) await new Promise((r) => setTimeout(r, 20));
+  for (const h of helpers) killIfAlive(h, "SIGKILL");
+}
+
+/** Last lines of a log (reads at most its last 64 KiB), for error messages and start-up checks. */
 export function tail(file: string, lines = 20): string {
   try {
-    return fs.readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
+    const fd = fs.openSync(file, "r");
+    try {
+      const size = fs.fstatSync(fd).size;
+      const length = Math.min(size, 65536);
+      const buf = Buffer.alloc(length);
+      fs.readSync(fd, buf, 0, length, size - length);
+      return buf.toString("utf8").split("\n").slice(-lines).join("\n");
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch {
     return "(no log)";
   }

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { descendantsOf, killIfAlive } from "./procs.js";
 
 /** What must not outlive this Node process: a server's process group, its watchdog, its temp dir. */
 export interface Leftover {
@@ -22,7 +23,11 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
 export function cleanUpSync(item: Leftover): void {
   // the watchdog leads its own group (its `sleep` is a member)
   if (item.watchdogPid) killQuietly(-item.watchdogPid, "SIGKILL");
-  if (item.pgid) killQuietly(-item.pgid, "SIGKILL");
+  if (item.pgid) {
+    const helpers = descendantsOf(item.pgid);
+    killQuietly(-item.pgid, "SIGKILL");
+    for (const h of helpers) killIfAlive(h, "SIGKILL");
+  }
   fs.rmSync(item.dir, { recursive: true, force: true });
 }
 
