@@ -58,3 +58,15 @@ describe("fault matrix: each scenario fails against the mock with its fault on, 
     }
   });
 });
+
+describe("connection orders", () => {
+  it("accepts a server that queries the nesting nodes before advertising (ejabberd's order)", async () => {
+    const { loadSuite } = await import("../src/scenario/load.js");
+    const { runSuite } = await import("../src/runner/runner.js");
+    const { MockServerDriver } = await import("../src/runner/drivers/mock-server-driver.js");
+    const driver = new MockServerDriver({ version: 2, faults: [], order: "query-first" });
+    const outcome = await runSuite(await loadSuite("server"), driver, await driver.prepare(), { concurrency: 6, scenarioDeadlineMs: 20_000 });
+    const notPassing = outcome.results.filter((r) => r.verdict !== "pass");
+    expect(notPassing, describeResults(notPassing)).toEqual([]);
+  });
+});
