@@ -13,6 +13,7 @@ import { compareWithExpected, readExpected, writeExpected, type ExpectedVerdicts
 import { loadSuite } from "../scenario/load.js";
 import type { Role, Scenario } from "../scenario/model.js";
 import { loadTargetFile } from "../target/load.js";
+import { LauncherMissingError, launchers } from "../targets/index.js";
 import type { Target } from "../target/types.js";
 import { EXIT, UsageError } from "./errors.js";
 import { RUN_HELP } from "./help.js";
@@ -32,7 +33,9 @@ export async function runCommand(args: string[]): Promise<number> {
   if (roleOption && !["server", "component", "both"].includes(roleOption)) throw new UsageError(`--role must be server, component or both, not '${roleOption}'`);
 
   if (values.expect) await readExpectedFile(values.expect); // a bad file is a usage error before anything runs
-  const target = values.target ? await loadTargetFile(values.target) : undefined;
+  if (values.launch && values.target) throw new UsageError("--launch and --target exclude each other");
+  const launched = values.launch ? await launch(values.launch) : undefined;
+  const target = values.target ? await loadTargetFile(values.target) : launched?.target;
   if (target && values["mock-fault"]?.length) throw new UsageError("--mock-fault applies to the embedded mocks, not to a --target");
   if (target && roleOption && roleOption !== target.role) throw new UsageError(`--role ${roleOption} does not match the target file's role '${target.role}'`);
   if (target && stepTimeout) target.timeouts.step = stepTimeout;
@@ -43,9 +46,12 @@ export async function runCommand(args: string[]): Promise<number> {
   for (const role of roles) {
     const scenarios = selectScenarios(await loadSuite(role, values.scenarios), values.only);
     if (scenarios.length === 0 && values.only) continue;
-    plans.push({ scenarios, driver: driverFor(role, target, { version, stepTimeout, ...faults }) });
+    plans.push({ scenarios, driver: launched ? launched.driver : driverFor(role, target, { version, stepTimeout, ...faults }) });
   }
-  if (plans.length === 0) throw new UsageError(`--only ${values.only} matches no scenario`);
+  if (plans.length === 0) {
+    await launched?.stop();
+    throw new UsageError(`--only ${values.only} matches no scenario`);
+  }
 
   const abort = new AbortController();
   const onSigint = () => {
@@ -104,6 +110,7 @@ function parseOptions(args: string[]) {
       options: {
         role: { type: "string" },
         target: { type: "string" },
+        launch: { type: "string" },
         only: { type: "string" },
         scenarios: { type: "string" },
         reports: { type: "string" },
@@ -176,4 +183,25 @@ async function readExpectedFile(path: string): Promise<ExpectedVerdicts> {
   } catch (err) {
     throw new UsageError(`--expect ${path}: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+interface Launched {
+  target: Target;
+  driver: TargetDriver;
+  stop(): Promise<void>;
+}
+
+/** --launch NAME: start a real server from its Debian package; it is stopped when its driver closes. */
+async function launch(name: string): Promise<Launched> {
+  if (name !== "prosody" && name !== "ejabberd") throw new UsageError(`--launch: unknown target '${name}' (prosody, ejabberd)`);
+  let server;
+  try {
+    server = await launchers[name].launch();
+  } catch (err) {
+    if (err instanceof LauncherMissingError) throw new UsageError(err.message);
+    throw err;
+  }
+  process.stdout.write(`launched ${server.software} in ${server.startupMs} ms\n`);
+  const stop = server.stop.bind(server);
+  return { target: server.target, driver: new ServerTargetDriver(server.target, stop, server.software), stop };
 }

@@ -55,9 +55,15 @@ export function worstVerdict(verdicts: Verdict[]): Verdict | undefined {
   return worst;
 }
 
-/** A failed scenario stopped at another requirement never got to check this one. */
+/**
+ * A failed scenario stopped at another requirement never got to check this one;
+ * a scenario that did not run at all (not-supported, not-applicable) says
+ * something only about the requirement it is about (its first), not about its prerequisites.
+ */
 function notReached(s: ScenarioResult, id: string): boolean {
-  return s.verdict === "fail" && s.failedRequirement !== undefined && s.failedRequirement !== id;
+  if (s.verdict === "fail") return s.failedRequirement !== undefined && s.failedRequirement !== id;
+  if (s.verdict === "not-supported" || s.verdict === "not-applicable") return s.requirements[0] !== id;
+  return false;
 }
 
 export interface RequirementVerdict {
@@ -72,8 +78,13 @@ export function requirementVerdict(id: string, scenarios: ScenarioResult[], notA
   const listing = scenarios.filter((s) => s.requirements.includes(id));
   if (listing.length === 0) return { verdict: "not-supported", reason: "no scenario verifies it" };
   const reached = listing.filter((s) => !notReached(s, id));
+  const ran = listing.filter((s) => s.verdict !== "not-supported" && s.verdict !== "not-applicable");
+  if (reached.length === 0 && ran.length === 0) {
+    const first = listing[0];
+    return { verdict: first.verdict, reason: first.reason };
+  }
   if (reached.length === 0) {
-    const blockers = [...new Set(listing.map((s) => s.failedRequirement as string))];
+    const blockers = [...new Set(listing.map((s) => s.failedRequirement).filter((r): r is string => r !== undefined))];
     return { verdict: "error", reason: `blocked by failure of ${blockers.join(", ")}` };
   }
   const verdict = worstVerdict(reached.map((s) => s.verdict)) as Verdict;

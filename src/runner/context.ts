@@ -3,7 +3,7 @@ import type { ComponentActor } from "../actors/component-actor.js";
 import { ExpectationTimeout, UnexpectedStanza } from "../actors/inbox.js";
 import type { Transcript } from "../actors/transcript.js";
 import type { Scenario } from "../scenario/model.js";
-import { Element, escapeXML, parseXml, pretty, XmlSyntaxError } from "../xml/element.js";
+import { Element, escapeXML, parseXml, pretty, withoutIndentation, XmlSyntaxError } from "../xml/element.js";
 import { describeFailure, match, substituteCaptures, type Captures } from "../xml/matcher.js";
 import type { ScenarioEnvironment } from "./environment.js";
 
@@ -41,6 +41,7 @@ export class ScenarioContext {
     readonly env: ScenarioEnvironment,
     readonly transcript: Transcript,
     readonly uid: string,
+    private readonly releaseResource: (resource: string) => void = () => undefined,
   ) {
     for (const entry of scenario.cast) this.actors.set(entry.name, env.createActor(entry, transcript, uid));
   }
@@ -101,13 +102,23 @@ export class ScenarioContext {
     await this.actor(name).disconnect();
   }
 
+  /**
+   * The scenario will not use this (disconnected) component again: on a shared
+   * target another scenario may connect it now. For waits on a server-side
+   * timeout (SRV-UNA-02) that would otherwise hold everyone else up.
+   */
+  release(name: string): void {
+    const entry = this.scenario.cast.find((c) => c.name === name);
+    if (entry?.kind === "component") this.releaseResource(`component:${entry.ref}`);
+  }
+
   async send(name: string, xml: string, raw = false): Promise<void> {
     const text = substituteCaptures(this.expandVariables(xml), this.captures);
     const actor = this.actor(name);
     this.lastSendAt = Date.now();
     try {
       if (raw) await actor.sendRaw(text);
-      else await actor.send(parseXml(text));
+      else await actor.send(withoutIndentation(parseXml(text)));
     } catch (err) {
       throw new ScenarioError(`${name} could not send: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -11,6 +11,8 @@ export interface RunScenarioOptions {
   deadlineMs: number;
   /** Stop early (Ctrl-C). */
   signal?: AbortSignal;
+  /** Gives an exclusive resource back before the scenario ends (see ScenarioContext.release). */
+  release?: (resource: string) => void;
 }
 
 /** Runs one scenario against a target and turns what happened into a verdict with its evidence. */
@@ -44,7 +46,7 @@ export async function runScenario(scenario: Scenario, driver: TargetDriver, uid:
   let env: Awaited<ReturnType<TargetDriver["open"]>> | undefined;
   try {
     env = await driver.open(scenario, uid);
-    ctx = new ScenarioContext(scenario, env, transcript, uid);
+    ctx = new ScenarioContext(scenario, env, transcript, uid, options.release);
     base.notes = ctx.notes;
     const body = scenario.kind === "text" ? runTextScenario(scenario, ctx) : scenario.run(ctx);
     await raceDeadline(body, options.deadlineMs, options.signal);

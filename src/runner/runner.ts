@@ -25,7 +25,7 @@ export interface SuiteOutcome {
  */
 export async function runSuite(scenarios: Scenario[], driver: TargetDriver, target: TargetDescription, options: SuiteOptions): Promise<SuiteOutcome> {
   const results = new Map<Scenario, ScenarioResult>();
-  const waiting = [...scenarios];
+  const waiting = [...scenarios.filter((s) => s.startFirst), ...scenarios.filter((s) => !s.startFirst)];
   const held = new Set<string>();
   let running = 0;
 
@@ -37,11 +37,16 @@ export async function runSuite(scenarios: Scenario[], driver: TargetDriver, targ
         const index = waiting.findIndex((s) => driver.exclusiveResources(s).every((r) => !held.has(r)));
         if (index < 0) break;
         const [scenario] = waiting.splice(index, 1);
-        const resources = driver.exclusiveResources(scenario);
+        const resources = new Set(driver.exclusiveResources(scenario));
         for (const r of resources) held.add(r);
         running++;
         const uid = randomBytes(3).toString("hex");
-        void runScenario(scenario, driver, uid, { version: target.protocolVersion, deadlineMs: options.scenarioDeadlineMs, signal: options.signal })
+        const release = (resource: string) => {
+          if (!resources.delete(resource)) return;
+          held.delete(resource);
+          pump();
+        };
+        void runScenario(scenario, driver, uid, { version: target.protocolVersion, deadlineMs: options.scenarioDeadlineMs, signal: options.signal, release })
           .then((result) => {
             results.set(scenario, result);
             options.onResult?.(result);

@@ -22,6 +22,8 @@ export interface ScenarioHeader {
   /** Protocol versions the scenario applies to; not-applicable for others. */
   versions: (1 | 2)[];
   cast: CastEntry[];
+  /** Waits for a server-side timeout: the runner starts it before the others so the wait overlaps them. */
+  startFirst?: boolean;
   /** Source file, for messages. */
   file: string;
 }

@@ -91,7 +91,11 @@ function account(f: Fields, value: unknown, path: string) {
 
 function credentials(f: Fields, value: unknown, path: string) {
   const o = f.object(value, path);
-  return { jid: f.string(o.jid, `${path}.jid`), secret: f.string(o.secret, `${path}.secret`) };
+  return {
+    jid: f.string(o.jid, `${path}.jid`),
+    secret: f.string(o.secret, `${path}.secret`),
+    port: o.port === undefined ? undefined : f.port(o.port, `${path}.port`),
+  };
 }
 
 function delegation(f: Fields, value: unknown, path: string, needsAttributes = false) {

@@ -9,6 +9,8 @@ export interface Account {
 export interface ComponentCredentials {
   jid: string;
   secret: string;
+  /** Component port when it differs from the target's componentPort (ejabberd: one listener per component). */
+  port?: number;
 }
 
 /** One delegation as configured on the server: a namespace, optional filtering attributes (#server_config). */

@@ -36,16 +36,22 @@ function protocolVersion(version: string): 1 | "auto" {
   return major <= 23 ? 1 : "auto";
 }
 
+// One ejabberd_service listener per component: a connection authenticated on a
+// listener is routed every host of that listener, so a shared listener would let
+// the "other" component receive the managing one's traffic.
 function serviceListener(target: ServerTarget, indent: string): string[] {
   const comps = [target.components.managing, target.components.other].filter((c) => c !== undefined);
-  return [
-    `-`,
-    `  port: ${target.componentPort}`,
-    `  ip: ${y(target.host)}`,
-    `  module: ejabberd_service`,
-    `  hosts:`,
-    ...comps.flatMap((c) => [`    ${y(c.jid)}:`, `      password: ${y(c.secret)}`]),
-  ].map((l) => indent + l);
+  return comps
+    .flatMap((c) => [
+      `-`,
+      `  port: ${c.port ?? target.componentPort}`,
+      `  ip: ${y(target.host)}`,
+      `  module: ejabberd_service`,
+      `  hosts:`,
+      `    ${y(c.jid)}:`,
+      `      password: ${y(c.secret)}`,
+    ])
+    .map((l) => indent + l);
 }
 
 function delegationAcl(target: ServerTarget): { acl: string[]; access: string[] } {
@@ -190,14 +196,16 @@ async function launchOnce(install: { libs: string; version: string }, options: L
   const started = Date.now();
   const server = await ServerRun.create("xep0355-ejabberd-");
   try {
-    const [c2s, component, http, dist] = await freePorts(4);
+    const [c2s, component, otherComponent, http, dist] = await freePorts(5);
     const target = baseTarget("ejabberd", { c2s, component }, {
       version: protocolVersion(install.version),
       // no `filtered`: 23.01 parses `filtering` but ignores it
       delegations: { plain: { namespace: "http://jabber.org/protocol/pubsub" } },
       features: { filtering: false, bareDisco: true, remainingDiscoInfo: false, remainingDiscoItems: false, clientMode: false },
-      timeouts: { step: 3000, quiet: 600, connect: 5000 },
+      // Loopback: answers take milliseconds; giveUp covers the server's own IQ timeout (ejabberd: 32 s).
+      timeouts: { step: 1500, quiet: 400, connect: 5000, giveUp: 40_000 },
     });
+    if (target.components.other) target.components.other.port = otherComponent;
     const logs = await logDirFor(server.dir, options.logDir);
     const cfg = path.join(server.dir, "ejabberd.yml");
     await fs.promises.writeFile(cfg, config(target, http));
@@ -232,7 +240,7 @@ async function launchOnce(install: { libs: string; version: string }, options: L
       if (/eaddrinuse|address already in use/i.test(log)) throw new PortInUseError("a port was taken by another program");
       if (server.exitStatus !== undefined) throw new Error(`ejabberd exited (${server.exitStatus}) during start-up:\n${tail(consoleLog)}`);
     };
-    await waitForListening(pid, HOST, [c2s, component, http], READY_TIMEOUT_MS, check);
+    await waitForListening(pid, HOST, [c2s, component, otherComponent, http], READY_TIMEOUT_MS, check);
     await waitForStatus(http, READY_TIMEOUT_MS, check);
     const { juliet, romeo } = target.accounts;
     await Promise.all([juliet, romeo].map((a) => api(http, "register", { user: a.username, host: target.domain, password: a.password })));

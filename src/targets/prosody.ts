@@ -116,7 +116,8 @@ async function launchOnce(options: LaunchOptions): Promise<LaunchedServer> {
         filtered: { namespace: "urn:xmpp:mam:2", attributes: ["node"] },
       },
       features: { filtering: true, bareDisco: true, remainingDiscoInfo: true, remainingDiscoItems: true, clientMode: false },
-      timeouts: { step: 3000, quiet: 600, connect: 5000 },
+      // Loopback: answers take milliseconds; giveUp covers the server's own IQ timeout (ejabberd: 32 s).
+      timeouts: { step: 1500, quiet: 400, connect: 5000, giveUp: 40_000 },
     });
     const logs = await logDirFor(server.dir, options.logDir);
     const cfg = path.join(server.dir, "prosody.cfg.lua");

@@ -58,3 +58,14 @@ export function pretty(el: Element, indent = ""): string {
   const textLine = text ? `\n${indent}  ${escapeXMLText(text)}` : "";
   return `${indent}<${el.name}${attrs}>${textLine}\n${inner}\n${indent}</${el.name}>`;
 }
+
+/**
+ * Drops whitespace-only text between child elements (the indentation of a
+ * scenario file), as clients send stanzas; text of leaf elements is kept.
+ */
+export function withoutIndentation(el: Element): Element {
+  const hasElements = el.children.some((c) => typeof c !== "string");
+  if (hasElements) el.children = el.children.filter((c) => typeof c !== "string" || c.trim() !== "");
+  for (const child of childElements(el)) withoutIndentation(child);
+  return el;
+}

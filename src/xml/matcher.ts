@@ -99,19 +99,25 @@ function matchElement(
   return matchChildren(patternKids, receivedKids, captures, path, streamNs);
 }
 
-/** <match:deep>: the first descendant of `received` that matches wins (its captures are kept). */
+/**
+ * <match:deep>: the first descendant of `received` that matches wins (its captures are kept).
+ * On failure, explains the nearest same-named descendant.
+ */
 function matchDescendant(pattern: Element, received: Element, captures: Captures, path: string, streamNs: string | undefined): MatchFailure | undefined {
   const queue = [...childElements(received)];
+  let nearest: MatchFailure | undefined;
   while (queue.length) {
     const candidate = queue.shift()!;
     const trial = new Map(captures);
-    if (!matchElement(pattern, candidate, trial, path, streamNs, false)) {
+    const failure = matchElement(pattern, candidate, trial, path, streamNs, false);
+    if (!failure) {
       for (const [k, v] of trial) captures.set(k, v);
       return undefined;
     }
+    if (candidate.name === pattern.name && (!nearest || depth(failure.path) > depth(nearest.path))) nearest = failure;
     queue.push(...childElements(candidate));
   }
-  return fail(path, serializeShallow(pattern), "no such descendant");
+  return nearest ?? fail(path, serializeShallow(pattern), "no such descendant");
 }
 
 /** Assigns each pattern child a distinct received child (order ignored), backtracking. */

@@ -9,6 +9,7 @@ const scenario: ScenarioModule = {
   requirements: ["SRV-UNA-02", "SRV-FWD-02"],
   needs: [],
   versions: [1, 2],
+  startFirst: true,
   cast: [
     { name: "juliet", kind: "client", ref: "juliet" },
     { name: "me", kind: "component", ref: "managing" },
@@ -19,6 +20,7 @@ const scenario: ScenarioModule = {
     await julietAsksServer(ctx, "una02-q");
     const disconnectedAt = Date.now();
     await ctx.disconnect("me");
+    ctx.release("me");
     // A server may wait for its own IQ timeout (ejabberd: 32 s) before answering.
     const limit = ctx.env.timeouts.giveUp ?? 40_000;
     await ctx.receive("juliet", "<iq type='error' id='una02-q'/>", { requirement: "SRV-UNA-02", withinMs: limit });

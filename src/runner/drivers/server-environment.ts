@@ -55,7 +55,7 @@ export function serverEnvironment(target: ServerTarget, version: ProtocolVersion
           transcript,
           {
             host: target.host,
-            port: target.componentPort,
+            port: credentials.port ?? target.componentPort,
             connectTimeoutMs: target.timeouts.connect,
             settleMs: entry.ref === "managing" ? target.timeouts.quiet : undefined,
           },

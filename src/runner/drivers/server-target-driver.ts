@@ -25,6 +25,8 @@ export class ServerTargetDriver implements TargetDriver {
   constructor(
     private readonly target: ServerTarget,
     private readonly onClose: () => Promise<void> = async () => undefined,
+    /** Known software (a launched server); otherwise asked with XEP-0092. */
+    private readonly software?: string,
   ) {}
 
   async prepare(): Promise<TargetDescription> {
@@ -39,7 +41,7 @@ export class ServerTargetDriver implements TargetDriver {
       const features = info?.getChild("query", NS.discoInfo)?.getChildren("feature").map((f) => String(f.attrs.var)) ?? [];
       const version = await this.query(probe, `<iq type='get' id='probe-version' to='${this.target.domain}'><query xmlns='${NS.version}'/></iq>`, "probe-version");
       const query = version?.getChild("query", NS.version);
-      const software = query ? `${query.getChildText("name") ?? "?"} ${query.getChildText("version") ?? ""}`.trim() : undefined;
+      const software = this.software ?? (query ? `${query.getChildText("name") ?? "?"} ${query.getChildText("version") ?? ""}`.trim() : undefined);
       this.version = this.target.version === "auto" ? detectVersion(features) : this.target.version;
       const detected = this.target.version === "auto" ? ` (detected from disco#info: ${features.some((f) => f.startsWith("urn:xmpp:delegation:")) ? "listed" : "not listed, assumed"})` : "";
       return { role: "server", name: this.target.name + detected, software, protocolVersion: this.version };
