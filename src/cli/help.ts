@@ -4,6 +4,8 @@ Usage:
   xep0355 run [options]        run the suites (default: both roles against the embedded mocks)
   xep0355 list [options]       list scenarios, or requirements with the scenarios covering them
   xep0355 serve mock-server    run the embedded mock delegating server for manual interop
+  xep0355 snippet prosody|ejabberd [--target FILE]   server configuration matching a target file
+  xep0355 doctor --target FILE check a server target step by step before a run
   xep0355 <command> --help     options of a command
 
 Exit codes: 0 every MUST passes · 1 a MUST fails · 2 usage or configuration error · 3 target unreachable · 130 interrupted
@@ -14,6 +16,7 @@ export const RUN_HELP = `xep0355 run — run the suites and write reports
 Options:
   --role server|component|both  which suite to run (default: both with the embedded mocks, else the target file's role)
   --target FILE                 target file (JSON) describing a real server or component; see docs/target-file.md
+  --launch NAME                 start a real target from its Debian package for the run: prosody, ejabberd, libervia-pubsub
   --only ID,...                 run only these scenarios (scenario ids or requirement IDs)
   --scenarios DIR               load scenarios from DIR instead of the built-in suites/<role>/
   --reports DIR                 where to write junit.xml and results.json (default: reports)

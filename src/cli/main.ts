@@ -4,12 +4,16 @@ import { EXIT, UsageError } from "./errors.js";
 import { listCommand } from "./list-command.js";
 import { runCommand } from "./run-command.js";
 import { serveCommand } from "./serve-command.js";
+import { snippetCommand } from "./snippet-command.js";
+import { doctorCommand } from "./doctor-command.js";
 import { MAIN_HELP } from "./help.js";
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   run: runCommand,
   list: listCommand,
   serve: serveCommand,
+  snippet: snippetCommand,
+  doctor: doctorCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -19,7 +23,7 @@ async function main(argv: string[]): Promise<number> {
     return command ? EXIT.compliant : EXIT.usage;
   }
   const handler = COMMANDS[command];
-  if (!handler) throw new UsageError(`unknown command '${command}' (run, list, serve; see xep0355 --help)`);
+  if (!handler) throw new UsageError(`unknown command '${command}' (run, list, serve, snippet, doctor; see xep0355 --help)`);
   return handler(rest);
 }
 
