@@ -9,6 +9,7 @@ import { MockServerDriver } from "../runner/drivers/mock-server-driver.js";
 import { ServerTargetDriver } from "../runner/drivers/server-target-driver.js";
 import type { TargetDriver } from "../runner/environment.js";
 import { executeRun, type RolePlan } from "../runner/execute.js";
+import { SUITE_VERSION } from "../runner/version.js";
 import { compareWithExpected, readExpected, writeExpected, type ExpectedVerdicts } from "../report/expected.js";
 import { loadSuite } from "../scenario/load.js";
 import type { Role, Scenario } from "../scenario/model.js";
@@ -68,7 +69,7 @@ export async function runCommand(args: string[]): Promise<number> {
     scenarioDeadlineMs: deadline,
     strict: Boolean(values.strict),
     signal: abort.signal,
-    onTarget: (t) => process.stdout.write(`${t.role} role: ${t.name}${t.software ? ` — ${t.software}` : ""} — XEP-0355 ${t.protocolVersion}\n`),
+    onTarget: (t) => process.stdout.write(`${t.role} role: ${t.name}${t.software ? ` — ${t.software}` : ""} — XEP-0355 ${t.protocolVersion} — suite ${SUITE_VERSION}\n`),
     onResult: (result) => {
       done++;
       if (!values.quiet) process.stdout.write(`${formatScenarioLine(result)}  [${done}/${total}]\n`);

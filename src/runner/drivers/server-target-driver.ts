@@ -1,5 +1,6 @@
 import { Transcript } from "../../actors/transcript.js";
 import { ClientActor } from "../../actors/client-actor.js";
+import { ComponentActor } from "../../actors/component-actor.js";
 import { NS } from "../../protocol/namespaces.js";
 import type { Need, Scenario } from "../../scenario/model.js";
 import type { ProtocolVersion, ServerTarget } from "../../target/types.js";
@@ -42,8 +43,19 @@ export class ServerTargetDriver implements TargetDriver {
       const version = await this.query(probe, `<iq type='get' id='probe-version' to='${this.target.domain}'><query xmlns='${NS.version}'/></iq>`, "probe-version");
       const query = version?.getChild("query", NS.version);
       const software = this.software ?? (query ? `${query.getChildText("name") ?? "?"} ${query.getChildText("version") ?? ""}`.trim() : undefined);
-      this.version = this.target.version === "auto" ? detectVersion(features) : this.target.version;
-      const detected = this.target.version === "auto" ? ` (detected from disco#info: ${features.some((f) => f.startsWith("urn:xmpp:delegation:")) ? "listed" : "not listed, assumed"})` : "";
+      let detected = "";
+      if (this.target.version === "auto") {
+        const fromDisco = versionIn(features);
+        const fromAdvertisement = fromDisco ? undefined : await this.advertisedVersion();
+        this.version = fromDisco ?? fromAdvertisement ?? 2;
+        detected = fromDisco
+          ? ` (version detected from disco#info)`
+          : fromAdvertisement
+            ? ` (version detected from the delegation advertisement; disco#info lists none)`
+            : ` (version not detectable: no disco#info feature, no advertisement; assumed urn:xmpp:delegation:2)`;
+      } else {
+        this.version = this.target.version;
+      }
       return { role: "server", name: this.target.name + detected, software, protocolVersion: this.version };
     } finally {
       await probe.dispose();
@@ -73,6 +85,26 @@ export class ServerTargetDriver implements TargetDriver {
     return this.onClose();
   }
 
+  /** Connects the managing component once and reads the namespace of the advertisement it gets. */
+  private async advertisedVersion(): Promise<ProtocolVersion | undefined> {
+    const managing = this.target.components.managing;
+    const me = new ComponentActor("probe-me", new Transcript(), {
+      host: this.target.host,
+      port: managing.port ?? this.target.componentPort,
+      connectTimeoutMs: this.target.timeouts.connect,
+      settleMs: this.target.timeouts.quiet * 3,
+    }, managing);
+    try {
+      await me.connect();
+      const ns = me.received.find((el) => el.name === "message")?.getChildren("delegation").map((d) => String(d.attrs.xmlns))[0];
+      return ns === "urn:xmpp:delegation:2" ? 2 : ns === "urn:xmpp:delegation:1" ? 1 : undefined;
+    } catch {
+      return undefined;
+    } finally {
+      await me.dispose();
+    }
+  }
+
   private endpoint() {
     return { host: this.target.host, port: this.target.c2sPort, domain: this.target.domain, connectTimeoutMs: this.target.timeouts.connect };
   }
@@ -87,8 +119,8 @@ export class ServerTargetDriver implements TargetDriver {
   }
 }
 
-function detectVersion(features: string[]): ProtocolVersion {
+function versionIn(features: string[]): ProtocolVersion | undefined {
   if (features.includes("urn:xmpp:delegation:2")) return 2;
   if (features.includes("urn:xmpp:delegation:1")) return 1;
-  return 2;
+  return undefined;
 }
