@@ -35,6 +35,7 @@ export class ServerTargetDriver implements TargetDriver {
     try {
       await probe.connect();
     } catch (err) {
+      await probe.dispose();
       throw new TargetUnreachable(`cannot log in as ${this.target.accounts.juliet.username} on ${this.target.host}:${this.target.c2sPort}: ${err instanceof Error ? err.message : String(err)}`);
     }
     try {
