@@ -1,0 +1,558 @@
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { NS } from "../protocol/namespaces.js";
+import type { ComponentTarget } from "../target/types.js";
+import type { ComponentLauncher, ComponentLaunchOptions, LaunchedComponent } from "./component-launcher.js";
+import { LauncherMissingError } from "./launcher.js";
+
+/**
+ * libervia-pubsub (Debian package, Twisted + Wokkel) as a XEP-0355 managing
+ * entity under test, with a private PostgreSQL cluster on loopback.
+ * Recipe: /work/shared/targets/libervia-pubsub/README.md.
+ *
+ * Footprint: one temp dir (config, logs, the cluster), the postmaster and its
+ * backends, twistd3. All of it is registered with a safety net from the first
+ * moment: 'exit', SIGINT/SIGTERM/SIGHUP (when no one else handles them) and a
+ * watchdog shell for a SIGKILLed parent stop the processes and delete the dir.
+ */
+
+const TWISTD = "/usr/bin/twistd3";
+const LIBERVIA_DIR = "/usr/share/libervia";
+const PLUGIN = `${LIBERVIA_DIR}/twisted/plugins/pubsub.py`;
+const SCHEMA = `${LIBERVIA_DIR}/sat_pubsub/db/pubsub.sql`;
+const PG_ROOT = "/usr/lib/postgresql";
+const INSTALL = "apt-get install -y libervia-pubsub postgresql";
+const HOST = "127.0.0.1";
+const DOMAIN = "capulet.test";
+const DB_NAME = "pubsub";
+const DB_USER = "postgres";
+const KILL_AFTER_MS = 5000;
+
+// ---------------------------------------------------------------- binaries
+
+interface PgBinaries {
+  initdb: string;
+  postgres: string;
+  psql: string;
+}
+
+/** The newest /usr/lib/postgresql/<major>/bin with initdb, postgres and psql. */
+function findPostgres(): PgBinaries | undefined {
+  let majors: string[] = [];
+  try {
+    majors = fs.readdirSync(PG_ROOT).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+  } catch {
+    return undefined;
+  }
+  for (const major of majors) {
+    const bin = path.join(PG_ROOT, major, "bin");
+    const found = { initdb: path.join(bin, "initdb"), postgres: path.join(bin, "postgres"), psql: path.join(bin, "psql") };
+    if (Object.values(found).every((p) => fs.existsSync(p))) return found;
+  }
+  return undefined;
+}
+
+/** PostgreSQL refuses to run as root: as root, its tools run as `postgres` (uid, gid); otherwise as ourselves. */
+function postgresIdentity(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  for (const line of fs.readFileSync("/etc/passwd", "utf8").split("\n")) {
+    const f = line.split(":");
+    if (f[0] === "postgres") return { uid: Number(f[2]), gid: Number(f[3]) };
+  }
+  return undefined;
+}
+
+function checkInstalled(): { pg: PgBinaries; identity: { uid: number; gid: number } | undefined } {
+  const missing = [TWISTD, PLUGIN, SCHEMA].filter((p) => !fs.existsSync(p));
+  const pg = findPostgres();
+  if (!pg) missing.push(`${PG_ROOT}/<version>/bin/{initdb,postgres,psql}`);
+  const identity = postgresIdentity();
+  if (process.getuid?.() === 0 && !identity) missing.push("the 'postgres' user");
+  if (missing.length || !pg) throw new LauncherMissingError("libervia-pubsub with PostgreSQL", INSTALL, missing);
+  return { pg, identity };
+}
+
+// ---------------------------------------------------------------- processes
+
+/** The environment without anything that would override our settings (PG* variables, LIBERVIA_PUBSUB_* options). */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^PG[A-Z]+$/.test(k) && !k.startsWith("LIBERVIA_PUBSUB_")) env[k] = v;
+  return { ...env, ...extra };
+}
+
+function runAs(identity: { uid: number; gid: number } | undefined, command: string, args: string[], cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { cwd, env: cleanEnv({ LC_ALL: "C.UTF-8" }), timeout: 60_000, ...(identity ?? {}) }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${path.basename(command)} ${args.join(" ")}: ${err.message.split("\n")[0]}\n${stdout}${stderr}`.trim()));
+      else resolve(stdout);
+    });
+  });
+}
+
+function alive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    const state = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return state.slice(state.lastIndexOf(")") + 2, state.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // gone
+  }
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+function sleepSync(ms: number): void {
+  Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (alive(pid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
+function tail(file: string, lines = 25): string {
+  try {
+    const text = fs.readFileSync(file, "utf8");
+    return text.split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+async function freePort(): Promise<number> {
+  const net = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, HOST, () => {
+      const { port } = server.address() as import("node:net").AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// ---------------------------------------------------------------- safety net
+
+/** What must not outlive this Node process. */
+interface Footprint {
+  dir: string;
+  pgData: string;
+  /** the postmaster, our child, leader of its own group (its backends each lead their own: setsid) */
+  postmasterPid?: number;
+  /** twistd3, leader of its own process group */
+  twistdPid?: number;
+  watchdogPid?: number;
+}
+
+const footprints = new Set<Footprint>();
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/** The postmaster's pid if it runs: ours, else the first line of postmaster.pid. */
+function postmasterPid(f: Footprint): number | undefined {
+  if (alive(f.postmasterPid)) return f.postmasterPid;
+  try {
+    const pid = Number(fs.readFileSync(path.join(f.pgData, "postmaster.pid"), "utf8").split("\n")[0]);
+    return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Live descendants of `root` (Linux /proc): PostgreSQL's backends call setsid, so the postmaster's group does not hold them. */
+function descendantsOf(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (fields[0] === "Z") continue;
+      const ppid = Number(fields[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out: number[] = [];
+  const queue = [root];
+  while (queue.length) for (const c of children.get(queue.shift()!) ?? []) out.push(c), queue.push(c);
+  return out;
+}
+
+/** Last resort: SIGKILL the postmaster, its group and every descendant. */
+function killPostgres(pm: number): void {
+  const backends = descendantsOf(pm);
+  signal(-pm, "SIGKILL");
+  signal(pm, "SIGKILL");
+  for (const b of backends) signal(b, "SIGKILL");
+}
+
+/**
+ * Synchronous (runs from 'exit' and signal handlers): SIGKILL twistd's group,
+ * immediate PostgreSQL shutdown (SIGQUIT: the postmaster stops its backends and
+ * removes its shared memory; SIGKILL after 3 s), then the watchdog and the dir.
+ */
+function cleanUpSync(f: Footprint): void {
+  if (f.twistdPid) signal(-f.twistdPid, "SIGKILL");
+  const pm = postmasterPid(f);
+  if (pm) {
+    signal(pm, "SIGQUIT");
+    for (let i = 0; i < 150 && alive(pm); i++) sleepSync(20);
+    if (alive(pm)) killPostgres(pm);
+  }
+  if (f.watchdogPid) signal(-f.watchdogPid, "SIGKILL");
+  fs.rmSync(f.dir, { recursive: true, force: true });
+}
+
+function cleanAll(): void {
+  for (const f of footprints) {
+    try {
+      cleanUpSync(f);
+    } catch {
+      // keep going: the others still need it
+    }
+  }
+  footprints.clear();
+}
+
+function onSignal(sig: NodeJS.Signals): void {
+  // A host that handles the signal (the CLI: finish the running scenarios, write reports) stops us itself
+  // through the driver; 'exit' stays the backstop. Listeners that only clean up and remove themselves
+  // (other launchers' safety nets) don't count: look again once they have all run.
+  if (process.listenerCount(sig) > 1) {
+    setImmediate(() => {
+      if (process.listenerCount(sig) === 1 && footprints.size) die(sig);
+    });
+    return;
+  }
+  die(sig);
+}
+
+function die(sig: NodeJS.Signals): void {
+  cleanAll();
+  uninstall();
+  if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+}
+
+function install(): void {
+  process.on("exit", cleanAll);
+  for (const s of SIGNALS) process.on(s, onSignal);
+}
+
+function uninstall(): void {
+  process.off("exit", cleanAll);
+  for (const s of SIGNALS) process.off(s, onSignal);
+}
+
+function register(f: Footprint): void {
+  if (footprints.size === 0) install();
+  footprints.add(f);
+}
+
+function unregister(f: Footprint): void {
+  if (!footprints.delete(f)) return;
+  if (footprints.size === 0) uninstall();
+}
+
+/**
+ * Covers what 'exit' handlers cannot: this process being SIGKILLed. Polls it once a
+ * second; then kills twistd's group (pid in DIR/twistd.pgid), shuts PostgreSQL down
+ * (SIGQUIT, SIGKILL after 3 s) and deletes the dir.
+ */
+function startWatchdog(f: Footprint): number | undefined {
+  const script = [
+    'while kill -0 "$0" 2>/dev/null; do sleep 1; done',
+    // dash's kill takes no "--"; "-PGID" after the signal is a process group
+    '[ -f "$1/twistd.pgid" ] && kill -9 "-$(cat "$1/twistd.pgid")" 2>/dev/null',
+    'pm=$(head -n 1 "$2/postmaster.pid" 2>/dev/null)',
+    'if [ -n "$pm" ]; then kill -QUIT "$pm" 2>/dev/null; i=0; while kill -0 "$pm" 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done; kill -9 "-$pm" "$pm" 2>/dev/null; fi',
+    'rm -rf -- "$1"',
+  ].join("\n");
+  const dog = spawn("/bin/sh", ["-c", script, String(process.pid), f.dir, f.pgData], { detached: true, stdio: "ignore" });
+  dog.on("error", () => {});
+  dog.unref();
+  return dog.pid;
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+interface Cluster {
+  port: number;
+  socketDir: string;
+}
+
+/**
+ * initdb; the postmaster as our own child (so we reap it; pg_ctl would orphan it) on a free
+ * loopback port (another port if it was taken meanwhile); then the database and its schema.
+ */
+async function setUpPostgres(
+  pg: PgBinaries,
+  identity: { uid: number; gid: number } | undefined,
+  pgDir: string,
+  footprint: Footprint,
+  phases: Record<string, number>,
+): Promise<Cluster> {
+  let t = Date.now();
+  const phase = (name: string) => {
+    phases[name] = Date.now() - t;
+    t = Date.now();
+  };
+  const pgData = footprint.pgData;
+  const socketDir = path.join(pgDir, "sock");
+  await fs.promises.mkdir(socketDir);
+  if (identity) {
+    await fs.promises.chown(pgDir, identity.uid, identity.gid);
+    await fs.promises.chown(socketDir, identity.uid, identity.gid);
+  }
+  await runAs(identity, pg.initdb, ["-D", pgData, "-U", DB_USER, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions"], pgDir);
+  phase("initdb");
+  const log = path.join(pgDir, "postgresql.log");
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const args = [
+      "-D", pgData,
+      "-p", String(port),
+      "-c", `listen_addresses=${HOST}`,
+      "-c", `unix_socket_directories=${socketDir}`,
+      // a throw-away database: durability is not wanted
+      "-c", "fsync=off",
+      "-c", "synchronous_commit=off",
+      "-c", "full_page_writes=off",
+    ];
+    const fd = fs.openSync(log, "a");
+    if (identity) fs.fchownSync(fd, identity.uid, identity.gid);
+    let exit: string | undefined;
+    try {
+      const proc = spawn(pg.postgres, args, { cwd: pgDir, env: cleanEnv({ LC_ALL: "C.UTF-8" }), detached: true, stdio: ["ignore", fd, fd], ...(identity ?? {}) });
+      proc.once("exit", (code, sig) => {
+        exit = sig ? `killed by ${sig}` : `exit code ${code}`;
+        if (footprint.postmasterPid === proc.pid) footprint.postmasterPid = undefined;
+      });
+      proc.once("error", (err) => (exit = err.message));
+      footprint.postmasterPid = proc.pid;
+    } finally {
+      fs.closeSync(fd);
+    }
+    // ready when postmaster.pid's 8th line says so (PostgreSQL ≥ 10)
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (exit !== undefined) break;
+      let status = "";
+      try {
+        status = fs.readFileSync(path.join(pgData, "postmaster.pid"), "utf8").split("\n")[7]?.trim() ?? "";
+      } catch {
+        // not written yet
+      }
+      if (status === "ready") break;
+      if (Date.now() > deadline) throw new Error(`PostgreSQL not ready after 30 s:\n${tail(log)}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    if (exit !== undefined) {
+      footprint.postmasterPid = undefined;
+      if (attempt < 3 && /could not bind|Address already in use|could not create any TCP/i.test(tail(log, 50))) continue;
+      throw new Error(`PostgreSQL did not start (${exit}):\n${tail(log)}`);
+    }
+    phase("postgres");
+    const conn = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", socketDir, "-p", String(port), "-U", DB_USER];
+    // one psql session: create, connect, load the schema
+    await runAs(identity, pg.psql, [...conn, "-d", "postgres", "-c", `CREATE DATABASE ${DB_NAME}`, "-c", `\\connect ${DB_NAME}`, "-f", SCHEMA], pgDir);
+    phase("schema");
+    return { port, socketDir };
+  }
+}
+
+/** Fast shutdown (SIGINT to the postmaster), immediate after 5 s, SIGKILL after 2 s more. */
+async function stopPostgres(f: Footprint): Promise<void> {
+  const pm = postmasterPid(f);
+  if (!pm) return;
+  signal(pm, "SIGINT");
+  if (await waitGone(pm, KILL_AFTER_MS)) return;
+  signal(pm, "SIGQUIT");
+  if (await waitGone(pm, 2000)) return;
+  killPostgres(pm);
+  await waitGone(pm, 1000);
+}
+
+// ---------------------------------------------------------------- the launcher
+
+function packageVersion(pkg: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile("dpkg-query", ["-W", "-f", "${Version}", pkg], (err, stdout) => resolve(err ? undefined : stdout.trim() || undefined));
+  });
+}
+
+function liberviaConfig(target: ComponentTarget, cluster: Cluster): Record<string, string> {
+  // never server_jid: libervia-pubsub crashes at start-up with it; it derives the server from its own JID
+  return {
+    jid: target.component.jid,
+    xmpp_pwd: target.component.secret,
+    rhost: target.listenHost,
+    rport: String(target.listenPort),
+    backend: "pgsql",
+    db_name: DB_NAME,
+    db_user: DB_USER,
+    db_host: HOST,
+    db_port: String(cluster.port),
+  };
+}
+
+/** Copies the component's and PostgreSQL's logs to DIR/<temp dir name>/ (the temp dir itself goes). */
+function keepLogs(dir: string, logDir: string): void {
+  try {
+    const dest = path.join(path.resolve(logDir), path.basename(dir));
+    fs.mkdirSync(dest, { recursive: true });
+    for (const file of ["libervia-pubsub.log", "twistd.console.log", "pg/postgresql.log"]) {
+      const from = path.join(dir, file);
+      if (fs.existsSync(from)) fs.copyFileSync(from, path.join(dest, path.basename(file)));
+    }
+  } catch {
+    // logs are a convenience
+  }
+}
+
+async function launch(options: ComponentLaunchOptions = {}): Promise<LaunchedComponent> {
+  const { pg, identity } = checkInstalled();
+  const began = Date.now();
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "xep0355-libervia-"));
+  const pgDir = path.join(dir, "pg");
+  const footprint: Footprint = { dir, pgData: path.join(pgDir, "data") };
+  register(footprint);
+  footprint.watchdogPid = startWatchdog(footprint);
+
+  let child: ChildProcess | undefined;
+  let exitStatus: string | undefined;
+  let stopping: Promise<void> | undefined;
+  const timings: LaunchedComponent["timings"] = { setupMs: 0, setupPhases: {} };
+  const twistdLog = path.join(dir, "libervia-pubsub.log");
+  const consoleLog = path.join(dir, "twistd.console.log");
+
+  async function doStop(): Promise<void> {
+    const t0 = Date.now();
+    try {
+      const pid = child?.pid;
+      if (pid !== undefined && exitStatus === undefined) {
+        signal(-pid, "SIGTERM");
+        if (!(await waitGone(pid, KILL_AFTER_MS))) signal(-pid, "SIGKILL");
+        await waitGone(pid, 1000);
+      }
+      await stopPostgres(footprint);
+    } catch {
+      // never throws: the synchronous clean-up below does the rest
+    } finally {
+      if (options.logDir) keepLogs(dir, options.logDir);
+      try {
+        cleanUpSync(footprint);
+      } catch {
+        // nothing more to do
+      }
+      unregister(footprint);
+      timings.stopMs = Date.now() - t0;
+    }
+  }
+  const stop = (): Promise<void> => (stopping ??= doStop());
+
+  try {
+    await fs.promises.chmod(dir, 0o711); // postgres must reach DIR/pg
+    await fs.promises.mkdir(pgDir);
+    const [cluster, version, listenPort] = await Promise.all([
+      setUpPostgres(pg, identity, pgDir, footprint, timings.setupPhases!),
+      packageVersion("libervia-pubsub"),
+      freePort(),
+    ]);
+    const target: ComponentTarget = {
+      role: "component",
+      name: "libervia-pubsub",
+      listenHost: HOST,
+      listenPort,
+      domain: DOMAIN,
+      // the recipe: the component's JID must be <label>.<server domain>
+      component: { jid: `pubsub.${DOMAIN}`, secret: randomBytes(12).toString("hex") },
+      version: 2,
+      delegations: { plain: { namespace: NS.pubsub } },
+      // as in production: it then asks users' rosters (answered by the suite's server) and notifies through the server
+      privileges: { roster: "get", message: "outgoing", presence: "roster" },
+      // Twisted + PostgreSQL on loopback: answers take tens of ms; connect covers process start (~0.5 s)
+      timeouts: { step: 4000, quiet: 500, connect: 15_000 },
+    };
+    const config = liberviaConfig(target, cluster);
+    const conf = path.join(dir, "libervia.conf");
+    await fs.promises.writeFile(conf, `[pubsub]\n${Object.entries(config).map(([k, v]) => `${k} = ${v}`).join("\n")}\n`, { mode: 0o600 });
+    // The same values as LIBERVIA_PUBSUB_* variables: they beat any /etc/libervia.conf, /etc/sat.conf (read after ./libervia.conf).
+    const env = cleanEnv({
+      PYTHONPATH: LIBERVIA_DIR,
+      HOME: dir, // no ~/libervia.conf, ~/sat.conf from the invoking user
+      ...Object.fromEntries(Object.entries(config).map(([k, v]) => [`LIBERVIA_PUBSUB_${k.toUpperCase()}`, v])),
+    });
+
+    let exited!: (why: string) => void;
+    const exitedPromise = new Promise<string>((resolve) => (exited = resolve));
+
+    async function start(): Promise<void> {
+      if (child) throw new Error("libervia-pubsub: start() called twice");
+      if (stopping) throw new Error("libervia-pubsub: start() after stop()");
+      const t0 = Date.now();
+      const fd = fs.openSync(consoleLog, "a");
+      try {
+        // /usr/bin/twistd3, never a python3 found first on PATH; own process group (detached)
+        const proc = spawn(TWISTD, ["--nodaemon", "--pidfile=", `--logfile=${twistdLog}`, "libervia-pubsub", "--verbose"], {
+          cwd: dir,
+          env,
+          detached: true,
+          stdio: ["ignore", fd, fd],
+        });
+        child = proc;
+        proc.once("exit", (code, sig) => {
+          exitStatus = sig ? `killed by ${sig}` : `exit code ${code}`;
+          // its pid may be reused from now on: nothing may signal it any more
+          footprint.twistdPid = undefined;
+          fs.rmSync(path.join(dir, "twistd.pgid"), { force: true });
+          if (!stopping) exited(`twistd3 exited (${exitStatus}):\n${tail(consoleLog, 10)}\n${tail(twistdLog)}`);
+        });
+        await new Promise<void>((resolve, reject) => {
+          proc.once("spawn", resolve);
+          proc.once("error", (err) => {
+            exitStatus ??= `error ${err.message}`;
+            reject(new Error(`cannot start ${TWISTD}: ${err.message}`));
+          });
+        });
+        footprint.twistdPid = proc.pid;
+        fs.writeFileSync(path.join(dir, "twistd.pgid"), String(proc.pid));
+      } finally {
+        fs.closeSync(fd);
+        timings.startMs = Date.now() - t0;
+      }
+    }
+
+    timings.setupMs = Date.now() - began;
+    return {
+      target,
+      workDir: dir,
+      software: `libervia-pubsub ${version ?? "?"}`,
+      start,
+      stop,
+      timings,
+      exited: exitedPromise,
+      logs: () => `${tail(consoleLog, 10)}\n${tail(twistdLog)}`,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+export const liberviaPubsubLauncher: ComponentLauncher = { name: "libervia-pubsub", launch };
