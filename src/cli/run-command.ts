@@ -15,6 +15,7 @@ import { loadSuite } from "../scenario/load.js";
 import type { Role, Scenario } from "../scenario/model.js";
 import { loadTargetFile } from "../target/load.js";
 import { LauncherMissingError, launchers } from "../targets/index.js";
+import { componentLaunchers, launchedComponentDriver } from "../targets/component-launchers.js";
 import type { Target } from "../target/types.js";
 import { EXIT, UsageError } from "./errors.js";
 import { RUN_HELP } from "./help.js";
@@ -37,10 +38,14 @@ export async function runCommand(args: string[]): Promise<number> {
   if (values.launch && values.target) throw new UsageError("--launch and --target exclude each other");
   const launched = values.launch ? await launch(values.launch) : undefined;
   const target = values.target ? await loadTargetFile(values.target) : launched?.target;
+  if (launched && roleOption && roleOption !== "both" && roleOption !== launched.role) {
+    await launched.stop();
+    throw new UsageError(`--launch ${values.launch} is a ${launched.role}; --role ${roleOption} does not apply`);
+  }
   if (target && values["mock-fault"]?.length) throw new UsageError("--mock-fault applies to the embedded mocks, not to a --target");
   if (target && roleOption && roleOption !== target.role) throw new UsageError(`--role ${roleOption} does not match the target file's role '${target.role}'`);
   if (target && stepTimeout) target.timeouts.step = stepTimeout;
-  const roles: Role[] = target ? [target.role] : !roleOption || roleOption === "both" ? ["server", "component"] : [roleOption];
+  const roles: Role[] = launched ? [launched.role] : target ? [target.role] : !roleOption || roleOption === "both" ? ["server", "component"] : [roleOption];
   const faults = splitFaults(values["mock-fault"] ?? []);
 
   const plans: RolePlan[] = [];
@@ -187,14 +192,28 @@ async function readExpectedFile(path: string): Promise<ExpectedVerdicts> {
 }
 
 interface Launched {
-  target: Target;
+  role: Role;
+  /** Known up front for a launched server; a launched component's appears at prepare(). */
+  target?: Target;
   driver: TargetDriver;
   stop(): Promise<void>;
 }
 
-/** --launch NAME: start a real server from its Debian package; it is stopped when its driver closes. */
+/**
+ * --launch NAME: start a real target from its Debian package; it is stopped
+ * when its driver closes (also on failure and Ctrl-C). A missing package is a
+ * usage error naming the apt-get line.
+ */
 async function launch(name: string): Promise<Launched> {
-  if (name !== "prosody" && name !== "ejabberd") throw new UsageError(`--launch: unknown target '${name}' (prosody, ejabberd)`);
+  if (Object.hasOwn(componentLaunchers, name)) {
+    const missing = componentLaunchers[name].missing?.();
+    if (missing) throw new UsageError(missing);
+    const driver = launchedComponentDriver(name);
+    return { role: "component", driver, stop: () => driver.close() };
+  }
+  if (name !== "prosody" && name !== "ejabberd") {
+    throw new UsageError(`--launch: unknown target '${name}' (prosody, ejabberd, ${Object.keys(componentLaunchers).join(", ")})`);
+  }
   let server;
   try {
     server = await launchers[name].launch();
@@ -204,5 +223,5 @@ async function launch(name: string): Promise<Launched> {
   }
   process.stdout.write(`launched ${server.software} in ${server.startupMs} ms\n`);
   const stop = server.stop.bind(server);
-  return { target: server.target, driver: new ServerTargetDriver(server.target, stop, server.software), stop };
+  return { role: "server", target: server.target, driver: new ServerTargetDriver(server.target, stop, server.software), stop };
 }

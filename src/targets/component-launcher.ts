@@ -29,4 +29,6 @@ export interface ComponentLauncher {
   name: "libervia-pubsub";
   /** Prepares everything but the component's process; throws LauncherMissingError (with the `apt-get install -y …` line) if binaries are missing. */
   launch(options?: ComponentLaunchOptions): Promise<LaunchedComponent>;
+  /** Why it cannot be launched here (with the apt-get line), or undefined; checked before a run starts. */
+  missing?(): string | undefined;
 }

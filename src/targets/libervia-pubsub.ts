@@ -555,4 +555,14 @@ async function launch(options: ComponentLaunchOptions = {}): Promise<LaunchedCom
   }
 }
 
-export const liberviaPubsubLauncher: ComponentLauncher = { name: "libervia-pubsub", launch };
+function missing(): string | undefined {
+  try {
+    checkInstalled();
+    return undefined;
+  } catch (err) {
+    if (err instanceof LauncherMissingError) return err.message;
+    throw err;
+  }
+}
+
+export const liberviaPubsubLauncher: ComponentLauncher = { name: "libervia-pubsub", launch, missing };
