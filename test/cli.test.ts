@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 
 const BIN = new URL("../bin/xep0355", import.meta.url).pathname;
 
@@ -26,7 +26,15 @@ function cli(args: string[], options: { interruptAfterMs?: number } = {}): Promi
   });
 }
 
-const reportsDir = () => mkdtemp(join(tmpdir(), "xep0355-cli-"));
+const made: string[] = [];
+const reportsDir = async () => {
+  const dir = await mkdtemp(join(tmpdir(), "xep0355-cli-"));
+  made.push(dir);
+  return dir;
+};
+afterAll(async () => {
+  for (const dir of made) await rm(dir, { recursive: true, force: true });
+});
 
 describe("xep0355 CLI", () => {
   it("runs the server suite against the embedded mock, exits 0 and writes the reports", async () => {

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -44,7 +44,10 @@ beforeAll(async () => {
   server = await startMockServer();
   dir = await mkdtemp(join(tmpdir(), "xep0355-doctor-"));
 });
-afterAll(() => server.stop());
+afterAll(async () => {
+  await server.stop();
+  await rm(dir, { recursive: true, force: true });
+});
 
 describe("xep0355 doctor", () => {
   it("passes every check against a reachable, well configured server", async () => {
