@@ -17,8 +17,10 @@ export interface Requirement {
 export const XEP_URL = "https://xmpp.org/extensions/xep-0355.html";
 export const CATALOGUE_PATH = fileURLToPath(new URL("../../spec/xep-0355-requirements.md", import.meta.url));
 
-// Section G has no anchor in its heading; these are the XEP sections its rules come from.
+// Sections D and G have no anchor in their headings; these are the XEP sections their rules come from.
 const FALLBACK_ANCHORS: Record<string, string> = {
+  "SRV-UNA": "stanza_forward",
+  "SRV-FLT": "stanza_forward",
   "ME-REP": "stanza_forward",
   "ME-DSC": "disco",
   "ME-ROB": "stanza_forward",
@@ -51,7 +53,7 @@ export function parseCatalogue(markdown: string): Requirement[] {
       level,
       section,
       sectionTitle,
-      anchor: /\(#([\w-]+)/.exec(text)?.[1] || sectionAnchor || FALLBACK_ANCHORS[row[1].slice(0, 6)] || "",
+      anchor: /\(#([\w-]+)/.exec(text)?.[1] || sectionAnchor || FALLBACK_ANCHORS[row[1].replace(/-\d+$/, "")] || "",
       text,
     });
   }
