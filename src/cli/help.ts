@@ -3,7 +3,7 @@ export const MAIN_HELP = `xep0355 — conformance suite for XMPP Namespace Deleg
 Usage:
   xep0355 run [options]        run the suites (default: both roles against the embedded mocks)
   xep0355 list [options]       list scenarios, or requirements with the scenarios covering them
-  xep0355 serve mock-server    run the embedded mock delegating server for manual interop
+  xep0355 serve mock-server|mock-component   run an embedded mock alone, for manual interop
   xep0355 snippet prosody|ejabberd [--target FILE]   server configuration matching a target file
   xep0355 doctor --target FILE check a server target step by step before a run
   xep0355 <command> --help     options of a command
@@ -41,14 +41,18 @@ Options:
   -h, --help
 `;
 
-export const SERVE_HELP = `xep0355 serve mock-server — the embedded mock delegating server, for manual interop
+export const SERVE_HELP = `xep0355 serve mock-server|mock-component — the embedded mocks alone, for manual interop
+
+  mock-server     listens for clients and components; a reference delegating server
+  mock-component  connects to a server's component port; a reference managing entity
+                  (--config FILE: {"host","port","jid","secret","serverDomain","version"})
 
 Options:
   --c2s-port N        client port (default: 5222)
   --component-port N  XEP-0114 component port (default: 5347)
   --version 1|2       protocol version (default: 2)
-  --fault ID          switch on a fault (repeatable), e.g. SRV-REP-05; see 'xep0355 list --requirements'
-  --config FILE       JSON overrides of the mock's options (domain, accounts, components, delegations, ...)
+  --fault ID          switch on a fault (repeatable), e.g. SRV-REP-05 or ME-REP-02; see 'xep0355 list --requirements'
+  --config FILE       mock-server: JSON overrides of its options (domain, accounts, components, delegations, ...)
   -h, --help
 
 Stops on Ctrl-C.
