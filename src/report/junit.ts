@@ -23,19 +23,29 @@ function seconds(ms: number): number {
   return Math.round(ms) / 1000;
 }
 
+/** JUnit XSD timestamps are ISO 8601 without a zone or fraction; ours are UTC. */
+export function junitTimestamp(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toISOString().slice(0, 19);
+}
+
 export function formatEvidence(evidence: NonNullable<ScenarioResult["evidence"]>): string {
   const received = evidence.received.length > 0 ? evidence.received.join("\n---\n") : "(nothing)";
-  return `step: ${evidence.step} (line ${evidence.line})\nexpected:\n${evidence.expected}\nreceived:\n${received}`;
+  const line = evidence.line > 0 ? ` (line ${evidence.line})` : "";
+  return `step: ${evidence.step}${line}\nexpected:\n${evidence.expected}\nreceived:\n${received}`;
 }
 
 interface RequirementInfo {
   level?: Level;
   anchor?: string;
+  section?: string;
 }
 
 function requirementInfo(id: string, run: RunResult): RequirementInfo {
   const fromRun: RequirementResult | undefined = run.requirements.find((r) => r.id === id);
-  return fromRun ?? requirementById(id) ?? {};
+  const fromCatalogue = requirementById(id);
+  const section = fromCatalogue ? `${fromCatalogue.section}. ${fromCatalogue.sectionTitle}` : fromRun?.section;
+  return { level: fromRun?.level ?? fromCatalogue?.level, anchor: fromRun?.anchor ?? fromCatalogue?.anchor, section };
 }
 
 function addTestCase(tc: TestCase, s: ScenarioResult, run: RunResult, options: JunitOptions): string | undefined {
@@ -45,8 +55,9 @@ function addTestCase(tc: TestCase, s: ScenarioResult, run: RunResult, options: J
     .file(s.file)
     .time(seconds(s.durationMs));
   tc.property("requirements", s.requirements.join(","));
-  const level = first ? requirementInfo(first, run).level : undefined;
-  if (level) tc.property("level", level);
+  const info = first ? requirementInfo(first, run) : {};
+  if (info.level) tc.property("level", info.level);
+  if (info.section) tc.property("section", info.section);
   const anchors = [...new Set(s.requirements.map((id) => requirementInfo(id, run).anchor).filter((a): a is string => !!a))];
   if (anchors.length > 0) tc.property("anchor", anchors.map((a) => `${XEP_URL}#${a}`).join(" "));
   const transcript = options.transcriptPath?.(s);
@@ -60,12 +71,12 @@ function addTestCase(tc: TestCase, s: ScenarioResult, run: RunResult, options: J
   switch (s.verdict) {
     case "fail": {
       const prefix = s.failedRequirement && !s.reason.startsWith(s.failedRequirement) ? `${s.failedRequirement}: ` : "";
-      tc.failure(prefix + s.reason);
+      tc.failure(prefix + s.reason, s.failedRequirement ?? "fail");
       if (evidence) tc.stacktrace(evidence);
       return undefined;
     }
     case "error":
-      tc.error(s.reason, undefined, evidence);
+      tc.error(s.reason, "error", evidence);
       return undefined;
     case "not-supported":
       tc.skipped();
@@ -78,9 +89,13 @@ function addTestCase(tc: TestCase, s: ScenarioResult, run: RunResult, options: J
   }
 }
 
-/** The builder writes a bare <skipped/>; give each its message, in test case order. */
-function addSkippedMessages(xml: string, messages: (string | undefined)[]): string {
+/**
+ * The builder writes a bare <skipped/>; give each its message, in test case order. The root
+ * <testsuites> also gets the total time, which the builder leaves out.
+ */
+function addSkippedMessages(xml: string, messages: (string | undefined)[], totalSeconds: number): string {
   const root = parseXml(xml);
+  root.attrs.time = String(totalSeconds);
   const cases = childElements(root).flatMap((suite) => childElements(suite).filter((c) => c.name === "testcase"));
   cases.forEach((tc: Element, i) => {
     const skipped = tc.getChild("skipped");
@@ -100,7 +115,7 @@ export function buildJunitXml(run: RunResult, options: JunitOptions = {}): strin
     const suite = builder
       .testSuite()
       .name(`xep0355.${role}`)
-      .timestamp(run.startedAt)
+      .timestamp(junitTimestamp(run.startedAt))
       .time(seconds(scenarios.reduce((sum, s) => sum + s.durationMs, 0)));
     if (target) {
       suite.property("target", target.name);
@@ -111,7 +126,8 @@ export function buildJunitXml(run: RunResult, options: JunitOptions = {}): strin
     if (run.interrupted) suite.property("interrupted", "true");
     for (const s of scenarios) skippedMessages.push(addTestCase(suite.testCase(), s, run, options));
   }
-  return addSkippedMessages(builder.build(), skippedMessages);
+  // Like each suite's time, the root's is the sum of the test case times (scenarios run concurrently).
+  return addSkippedMessages(builder.build(), skippedMessages, seconds(run.scenarios.reduce((sum, s) => sum + s.durationMs, 0)));
 }
 
 export async function writeJunitReport(run: RunResult, path: string, options: JunitOptions = {}): Promise<void> {

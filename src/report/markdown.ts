@@ -1,0 +1,82 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { XEP_URL } from "../catalogue/catalogue.js";
+import type { RequirementResult, RunResult } from "../runner/result.js";
+import { LEVEL_GROUPS, overallVerdict, summarize } from "./aggregate.js";
+import { configFingerprint } from "./html.js";
+
+/**
+ * reports/summary.md, meant for $GITHUB_STEP_SUMMARY (GitHub-flavoured markdown): the verdict line,
+ * the counts per level, and the failing, erroring and not-supported requirements with one-line reasons.
+ */
+
+const MAX_REASON = 220;
+const MAX_SCENARIOS = 4;
+/** Longer lists are folded into a <details> block. */
+const MAX_OPEN_LIST = 12;
+
+/** One line, no markdown or HTML surprises (table pipes, stray tags, emphasis). */
+export function mdInline(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  const short = line.length > MAX_REASON ? `${line.slice(0, MAX_REASON - 1)}…` : line;
+  return short
+    .replace(/\\/g, "\\\\")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/([|*_`[\]#~])/g, "\\$1");
+}
+
+function requirementLine(r: RequirementResult): string {
+  const link = r.anchor ? ` ([§${r.anchor}](${XEP_URL}#${r.anchor}))` : "";
+  const shown = r.scenarios.slice(0, MAX_SCENARIOS).map((s) => `\`${s}\``);
+  if (r.scenarios.length > MAX_SCENARIOS) shown.push(`+${r.scenarios.length - MAX_SCENARIOS} more`);
+  const scenarios = shown.length ? ` — ${shown.join(", ")}` : "";
+  const reason = (r.reason || r.verdict).replace(new RegExp(`^${r.id}: `), "");
+  return `- **${r.id}** (${r.level})${link}: ${mdInline(reason)}${scenarios}`;
+}
+
+function list(title: string, reqs: RequirementResult[], collapse: boolean): string[] {
+  if (reqs.length === 0) return [];
+  const lines = reqs.map(requirementLine);
+  if (!collapse && lines.length <= MAX_OPEN_LIST) return [`### ${title} (${reqs.length})`, "", ...lines, ""];
+  return [`<details><summary><strong>${title} (${reqs.length})</strong></summary>`, "", ...lines, "", "</details>", ""];
+}
+
+export function buildMarkdownSummary(run: RunResult): string {
+  const overall = overallVerdict(run.requirements);
+  const summary = summarize(run.requirements);
+  const icon = run.interrupted ? "⚠️" : overall.compliant ? "✅" : "❌";
+  const word = run.interrupted ? "incomplete (run interrupted)" : overall.compliant ? "compliant" : "not compliant";
+  const lines: string[] = [`## ${icon} XEP-0355 conformance: ${word}`, ""];
+  lines.push(`> ${mdInline(overall.line)}`, "");
+  if (run.targets.length === 0) lines.push("- **target:** not reached");
+  for (const t of run.targets) {
+    lines.push(`- **${t.role} target:** ${mdInline(t.software ?? "unknown software")} — ${mdInline(t.name)} (XEP-0355 ${t.protocolVersion})`);
+  }
+  lines.push(`- **suite:** ${run.suiteVersion} · **started:** ${run.startedAt} · **duration:** ${(run.durationMs / 1000).toFixed(1)} s · **config:** \`sha256:${configFingerprint(run)}\``, "");
+
+  lines.push("| level | pass | failing | error | not supported |", "|---|---:|---:|---:|---:|");
+  for (const g of LEVEL_GROUPS) {
+    const s = summary[g];
+    if (s.total === 0) continue;
+    const mark = s.failing.length > 0 ? (g === "MUST" ? " ❌" : " ⚠️") : s.errored.length > 0 ? " ⚠️" : s.passed === s.total ? " ✅" : "";
+    lines.push(`| ${g}${mark} | ${s.passed}/${s.total} | ${s.failing.length} | ${s.errored.length} | ${s.notSupported.length} |`);
+  }
+  lines.push("");
+
+  const counted = run.requirements.filter((r) => r.verdict !== "not-applicable");
+  lines.push(...list("Failing", counted.filter((r) => r.verdict === "fail"), false));
+  lines.push(...list("Errors", counted.filter((r) => r.verdict === "error"), false));
+  lines.push(...list("Not supported", counted.filter((r) => r.verdict === "not-supported"), true));
+
+  const scenarios = run.scenarios.length;
+  const passed = run.scenarios.filter((s) => s.verdict === "pass").length;
+  lines.push(`${passed}/${scenarios} scenarios passed. Full report: \`index.html\` in the reports artifact (also \`results.json\`, \`junit.xml\`).`, "");
+  return lines.join("\n");
+}
+
+export async function writeMarkdownSummary(run: RunResult, path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, buildMarkdownSummary(run), "utf8");
+}
