@@ -292,6 +292,7 @@ describe("reports on disk", () => {
       requirements: "SRV-REP-01,SRV-REP-03,SRV-REP-04",
       level: "MUST",
       anchor: "https://xmpp.org/extensions/xep-0355.html#stanza_forward",
+      section: "C. Server — handling the ME's reply",
       transcript: "transcripts/srv-rep-03-wrong-id.log",
     });
     const failure = failed.getChild("failure");

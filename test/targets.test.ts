@@ -69,7 +69,7 @@ for (const name of ["prosody", "ejabberd"] as const) {
         const { managing, other } = target.components;
         const comp = await RawXmpp.component(target.host, target.componentPort, managing.jid, managing.secret);
         comp.close();
-        const comp2 = await RawXmpp.component(target.host, target.componentPort, other!.jid, other!.secret);
+        const comp2 = await RawXmpp.component(target.host, other!.port ?? target.componentPort, other!.jid, other!.secret);
         comp2.close();
         await expect(RawXmpp.component(target.host, target.componentPort, managing.jid, "wrong")).rejects.toThrow(/handshake failed/);
       } finally {

@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import { COMPONENT_FAULTS, isComponentFault, type ComponentFault } from "../../mocks/component/index.js";
 import { SERVER_FAULTS, isServerFault, type ServerFault } from "../../mocks/server/index.js";
-import { formatRequirementTable, formatScenarioLine, formatSummary } from "../report/console.js";
+import { formatRequirementTable, formatSummary } from "../report/console.js";
+import { createProgress } from "../report/progress.js";
 import { overallVerdict } from "../report/aggregate.js";
 import { ComponentTargetDriver } from "../runner/drivers/component-target-driver.js";
 import { MockComponentDriver } from "../runner/drivers/mock-component-driver.js";
@@ -68,18 +69,16 @@ export async function runCommand(args: string[]): Promise<number> {
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigint);
   const total = plans.reduce((n, p) => n + p.scenarios.length, 0);
-  let done = 0;
+  const progress = values.quiet ? undefined : createProgress(total);
   const { run, unreachable } = await executeRun(plans, {
     concurrency,
     scenarioDeadlineMs: deadline,
     strict: Boolean(values.strict),
     signal: abort.signal,
     onTarget: (t) => process.stdout.write(`${t.role} role: ${t.name}${t.software ? ` — ${t.software}` : ""} — XEP-0355 ${t.protocolVersion} — suite ${SUITE_VERSION}\n`),
-    onResult: (result) => {
-      done++;
-      if (!values.quiet) process.stdout.write(`${formatScenarioLine(result)}  [${done}/${total}]\n`);
-    },
+    onResult: (result) => progress?.onResult(result),
   }).finally(() => {
+    progress?.finish();
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigint);
   });
