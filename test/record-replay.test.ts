@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { connect, createServer, type AddressInfo, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -99,6 +99,10 @@ describe("record → replay (end to end, embedded mock server behind the proxy)"
   beforeAll(async () => {
     recorded = await recordSession(false);
     dir = await mkdtemp(join(tmpdir(), "xep0355-record-"));
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
   });
 
   it("writes a script with one actor per connection, connects instead of the stream setup, and variables for JIDs", () => {
