@@ -6,6 +6,9 @@ Usage:
   xep0355 serve mock-server|mock-component   run an embedded mock alone, for manual interop
   xep0355 snippet prosody|ejabberd [--target FILE]   server configuration matching a target file
   xep0355 doctor --target FILE check a server target step by step before a run
+  xep0355 record --listen PORT --upstream HOST:PORT   proxy a live session and write it as a scenario
+  xep0355 replay FILE (--target FILE | --against mock-server)   run one scenario script against a target
+  xep0355 minimize FILE (--target FILE | --against …)  shrink a failing script to the steps that matter
   xep0355 <command> --help     options of a command
 
 Exit codes: 0 every MUST passes · 1 a MUST fails · 2 usage or configuration error · 3 target unreachable · 130 interrupted

@@ -6,6 +6,9 @@ import { runCommand } from "./run-command.js";
 import { serveCommand } from "./serve-command.js";
 import { snippetCommand } from "./snippet-command.js";
 import { doctorCommand } from "./doctor-command.js";
+import { recordCommand } from "./record-command.js";
+import { replayCommand } from "./replay-command.js";
+import { minimizeCommand } from "./minimize-command.js";
 import { MAIN_HELP } from "./help.js";
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
@@ -14,6 +17,9 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   serve: serveCommand,
   snippet: snippetCommand,
   doctor: doctorCommand,
+  record: recordCommand,
+  replay: replayCommand,
+  minimize: minimizeCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -23,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
     return command ? EXIT.compliant : EXIT.usage;
   }
   const handler = COMMANDS[command];
-  if (!handler) throw new UsageError(`unknown command '${command}' (run, list, serve, snippet, doctor; see xep0355 --help)`);
+  if (!handler) throw new UsageError(`unknown command '${command}' (run, list, serve, snippet, doctor, record, replay, minimize; see xep0355 --help)`);
   return handler(rest);
 }
 
