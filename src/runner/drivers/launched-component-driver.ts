@@ -49,7 +49,26 @@ export class LaunchedComponentDriver implements TargetDriver {
     return this.launched;
   }
 
+  /**
+   * The launcher picks the listen port before the suite binds it: another
+   * program may take it meanwhile (seen with tests running in parallel), so
+   * a port conflict relaunches on fresh ports.
+   */
   async prepare(): Promise<TargetDescription> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.prepareOnce();
+      } catch (err) {
+        const conflict = /EADDRINUSE/.test(err instanceof Error ? err.message : String(err));
+        if (!conflict || attempt >= 3 || this.closing) throw err;
+        await this.launched?.stop();
+        this.launched = undefined;
+        this.inner = undefined;
+      }
+    }
+  }
+
+  private async prepareOnce(): Promise<TargetDescription> {
     const began = Date.now();
     const launched = await this.launcher.launch(this.options);
     this.launched = launched;
