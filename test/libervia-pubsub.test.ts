@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
+import { stat } from "../src/targets/procs.js";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { compareWithExpected, readExpected } from "../src/report/expected.js";
@@ -28,15 +29,6 @@ interface Proc {
   cmd: string;
 }
 
-function stat(pid: number): { ppid: number; start: string; zombie: boolean } | undefined {
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return { ppid: Number(f[1]), start: f[19], zombie: f[0] === "Z" };
-  } catch {
-    return undefined;
-  }
-}
 
 /** Live processes whose command line mentions `dir` (postgres -D DIR/…, twistd3 --logfile=DIR/…, the watchdog), and all their descendants (PostgreSQL's backends). */
 function processesOf(dir: string): Proc[] {

@@ -1,5 +1,5 @@
 import { connect as tcpConnect } from "node:net";
-import { parseArgs } from "node:util";
+import { noPositionals, parseCommandArgs } from "./args.js";
 import { ClientActor } from "../actors/client-actor.js";
 import { ComponentActor } from "../actors/component-actor.js";
 import { Transcript } from "../actors/transcript.js";
@@ -19,12 +19,8 @@ disco#info. Each failure says what to change. Exit 0 when every check passes, 3 
 type Check = { name: string; run: () => Promise<string>; fix: string };
 
 export async function doctorCommand(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, strict: true, options: { target: { type: "string" }, help: { type: "boolean", short: "h" } } }));
-  } catch (err) {
-    throw new UsageError(`${err instanceof Error ? err.message : String(err)} (see xep0355 doctor --help)`);
-  }
+  const { values, positionals } = parseCommandArgs("doctor", args, { target: { type: "string" }, help: { type: "boolean", short: "h" } });
+  noPositionals("doctor", positionals);
   if (values.help) {
     process.stdout.write(DOCTOR_HELP);
     return EXIT.compliant;

@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { noPositionals, parseCommandArgs } from "./args.js";
 import { loadCatalogue } from "../catalogue/catalogue.js";
 import { belongsToRole } from "../report/aggregate.js";
 import { loadSuite } from "../scenario/load.js";
@@ -7,16 +7,8 @@ import { EXIT, UsageError } from "./errors.js";
 import { LIST_HELP } from "./help.js";
 
 export async function listCommand(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: { requirements: { type: "boolean" }, json: { type: "boolean" }, role: { type: "string" }, help: { type: "boolean", short: "h" } },
-    }));
-  } catch (err) {
-    throw new UsageError(`${err instanceof Error ? err.message : String(err)} (see xep0355 list --help)`);
-  }
+  const { values, positionals } = parseCommandArgs("list", args, { requirements: { type: "boolean" }, json: { type: "boolean" }, role: { type: "string" }, help: { type: "boolean", short: "h" } });
+  noPositionals("list", positionals);
   if (values.help) {
     process.stdout.write(LIST_HELP);
     return EXIT.compliant;

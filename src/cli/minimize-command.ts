@@ -1,9 +1,10 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./args.js";
 import { failureSignature, minimizeScenario, NotFailing, renderMinimized } from "../minimize/minimize-scenario.js";
 import { parseScenario } from "../scenario/parse.js";
 import { EXIT, UsageError } from "./errors.js";
-import { REPLAY_TARGET_OPTIONS, formatReplayResult, loadScenario, openReplayTarget, positiveInt, replayOnce, TargetUnreachableError, type ReplayTarget } from "./replay-command.js";
+import { positiveInt } from "./args.js";
+import { REPLAY_TARGET_OPTIONS, formatReplayResult, loadScenario, openReplayTarget, replayOnce, TargetUnreachableError, type ReplayTarget } from "./replay-command.js";
 
 export const MINIMIZE_HELP = `xep0355 minimize — shrink a failing scenario to the fewest steps that still fail the same way
 
@@ -134,12 +135,7 @@ export async function minimizeCommand(args: string[]): Promise<number> {
 class Interrupted extends Error {}
 
 function parseOptions(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: {
+  return parseCommandArgs("minimize", args, {
         ...REPLAY_TARGET_OPTIONS,
         out: { type: "string" },
         id: { type: "string" },
@@ -150,9 +146,5 @@ function parseOptions(args: string[]) {
         "max-runs": { type: "string" },
         quiet: { type: "boolean" },
         help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`${err instanceof Error ? err.message : String(err)} (see xep0355 minimize --help)`);
-  }
+      });
 }

@@ -1,5 +1,5 @@
 import { writeFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./args.js";
 import { RecordingProxy, type ProxyRoute } from "../record/proxy.js";
 import type { RecordedConnection, RecordedEvent } from "../record/recording.js";
 import { writeScript } from "../record/script-writer.js";
@@ -169,12 +169,7 @@ function hostPort(text: string, option: string, defaultHost?: string): { host: s
 }
 
 function parseOptions(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
+  return parseCommandArgs("record", args, {
         listen: { type: "string", multiple: true },
         upstream: { type: "string", multiple: true },
         out: { type: "string" },
@@ -184,9 +179,5 @@ function parseOptions(args: string[]) {
         title: { type: "string" },
         quiet: { type: "boolean" },
         help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`${err instanceof Error ? err.message : String(err)} (see xep0355 record --help)`);
-  }
+      });
 }

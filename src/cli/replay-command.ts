@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
-import { parseArgs } from "node:util";
+import { parseCommandArgs, positiveInt } from "./args.js";
 import { COMPONENT_FAULTS, isComponentFault, type ComponentFault } from "../../mocks/component/index.js";
 import { SERVER_FAULTS, isServerFault, type ServerFault } from "../../mocks/server/index.js";
 import { formatScenarioLine } from "../report/console.js";
@@ -240,32 +240,18 @@ async function replayKeepGoing(scenario: TextScenario, target: ReplayTarget, sig
 }
 
 function parseOptions(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: {
+  return parseCommandArgs("replay", args, {
         ...REPLAY_TARGET_OPTIONS,
         transcript: { type: "boolean" },
         "keep-going": { type: "boolean" },
         help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`${err instanceof Error ? err.message : String(err)} (see xep0355 replay --help)`);
-  }
+      });
 }
 
 function indent(text: string, prefix: string): string[] {
   return text.split("\n").map((l) => prefix + l);
 }
 
-export function positiveInt(text: string, option: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${option} must be a positive integer, not '${text}'`);
-  return n;
-}
 
 function badVersion(text: string): never {
   throw new UsageError(`--version must be 1 or 2, not '${text}'`);

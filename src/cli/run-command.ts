@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { noPositionals, parseCommandArgs, positiveInt } from "./args.js";
 import { COMPONENT_FAULTS, isComponentFault, type ComponentFault } from "../../mocks/component/index.js";
 import { SERVER_FAULTS, isServerFault, type ServerFault } from "../../mocks/server/index.js";
 import { formatRequirementTable, formatSummary } from "../report/console.js";
@@ -23,7 +23,8 @@ import { RUN_HELP } from "./help.js";
 import { writeReports } from "./reports.js";
 
 export async function runCommand(args: string[]): Promise<number> {
-  const { values } = parseOptions(args);
+  const { values, positionals } = parseOptions(args);
+  noPositionals("run", positionals);
   if (values.help) {
     process.stdout.write(RUN_HELP);
     return EXIT.compliant;
@@ -107,12 +108,7 @@ export async function runCommand(args: string[]): Promise<number> {
 }
 
 function parseOptions(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
+  return parseCommandArgs("run", args, {
         role: { type: "string" },
         target: { type: "string" },
         launch: { type: "string" },
@@ -129,11 +125,7 @@ function parseOptions(args: string[]) {
         "write-expected": { type: "string" },
         quiet: { type: "boolean" },
         help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`${err instanceof Error ? err.message : String(err)} (see xep0355 run --help)`);
-  }
+      });
 }
 
 interface DriverOptions {
@@ -172,11 +164,6 @@ function selectScenarios(scenarios: Scenario[], only: string | undefined): Scena
   return scenarios.filter((s) => wanted.has(s.id) || s.requirements.some((r) => wanted.has(r)));
 }
 
-function positiveInt(text: string, option: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${option} must be a positive integer, not '${text}'`);
-  return n;
-}
 
 function badVersion(text: string): never {
   throw new UsageError(`--version must be 1 or 2, not '${text}'`);

@@ -1,29 +1,19 @@
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./args.js";
 import { SERVER_FAULTS, isServerFault, startMockServer, type MockServerOptions } from "../../mocks/server/index.js";
 import { COMPONENT_FAULTS, isComponentFault, startMockComponent, type MockComponentOptions } from "../../mocks/component/index.js";
 import { EXIT, UsageError } from "./errors.js";
 import { SERVE_HELP } from "./help.js";
 
 export async function serveCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: {
+  const parsed = parseCommandArgs("serve", args, {
         "c2s-port": { type: "string" },
         "component-port": { type: "string" },
         version: { type: "string" },
         fault: { type: "string", multiple: true },
         config: { type: "string" },
         help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`${err instanceof Error ? err.message : String(err)} (see xep0355 serve --help)`);
-  }
+      });
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(SERVE_HELP);

@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "./args.js";
 import { loadTargetFile } from "../target/load.js";
 import type { ServerTarget } from "../target/types.js";
 import { launchers } from "../targets/index.js";
@@ -29,12 +29,7 @@ const PLACEHOLDER: ServerTarget = {
 };
 
 export async function snippetCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, strict: true, allowPositionals: true, options: { target: { type: "string" }, help: { type: "boolean", short: "h" } } });
-  } catch (err) {
-    throw new UsageError(`${err instanceof Error ? err.message : String(err)} (see xep0355 snippet --help)`);
-  }
+  const parsed = parseCommandArgs("snippet", args, { target: { type: "string" }, help: { type: "boolean", short: "h" } });
   if (parsed.values.help) {
     process.stdout.write(SNIPPET_HELP);
     return EXIT.compliant;

@@ -6,7 +6,7 @@ export interface ProcRef {
   start: string;
 }
 
-function stat(pid: number): { ppid: number; start: string; zombie: boolean } | undefined {
+export function stat(pid: number): { ppid: number; start: string; zombie: boolean } | undefined {
   try {
     const text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
     // fields after "(comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime priority nice threads itrealvalue starttime
