@@ -1,4 +1,16 @@
 import type { ScenarioContext } from "../../src/runner/context.js";
+import type { CastEntry } from "../../src/scenario/model.js";
+
+/** The cast of most reply scenarios: a user and the managing entity, both connected by connectCast. */
+export const JULIET_AND_ME: CastEntry[] = [
+  { name: "juliet", kind: "client", ref: "juliet" },
+  { name: "me", kind: "component", ref: "managing" },
+];
+
+export async function connectCast(ctx: ScenarioContext): Promise<void> {
+  await ctx.connect("me");
+  await ctx.connect("juliet");
+}
 
 /** Juliet asks the server for her microblog items; the managing entity receives the forward (captured as {$fwd}). */
 export async function julietAsksServer(ctx: ScenarioContext, id: string): Promise<void> {

@@ -1,5 +1,5 @@
 import type { ScenarioModule } from "../../src/scenario/load.js";
-import { julietAsksServer, wrapped } from "./forward-helpers.js";
+import { JULIET_AND_ME, connectCast, julietAsksServer, wrapped } from "./forward-helpers.js";
 
 /**
  * SRV-REP-07 is ambiguous: the spec says the inner type must be result
@@ -13,13 +13,9 @@ const scenario: ScenarioModule = {
   requirements: ["SRV-REP-07", "SRV-FWD-02"],
   needs: [],
   versions: [1, 2],
-  cast: [
-    { name: "juliet", kind: "client", ref: "juliet" },
-    { name: "me", kind: "component", ref: "managing" },
-  ],
+  cast: JULIET_AND_ME,
   async run(ctx) {
-    await ctx.connect("me");
-    await ctx.connect("juliet");
+    await connectCast(ctx);
     await julietAsksServer(ctx, "rep07-q");
     await ctx.send(
       "me",

@@ -1,5 +1,5 @@
 import type { ScenarioModule } from "../../src/scenario/load.js";
-import { SERVICE_UNAVAILABLE, julietAsksServer } from "./forward-helpers.js";
+import { JULIET_AND_ME, SERVICE_UNAVAILABLE, connectCast, julietAsksServer } from "./forward-helpers.js";
 
 /**
  * SRV-REP-10 (MAY): after a bad reply the server may close the ME's stream.
@@ -13,13 +13,9 @@ const scenario: ScenarioModule = {
   requirements: ["SRV-REP-10", "SRV-REP-09", "SRV-FWD-02"],
   needs: [],
   versions: [1, 2],
-  cast: [
-    { name: "juliet", kind: "client", ref: "juliet" },
-    { name: "me", kind: "component", ref: "managing" },
-  ],
+  cast: JULIET_AND_ME,
   async run(ctx) {
-    await ctx.connect("me");
-    await ctx.connect("juliet");
+    await connectCast(ctx);
     await julietAsksServer(ctx, "rep10-q");
     await ctx.send("me", "<iq type='result' id='{$fwd}' from='${me}' to='${server}'><pubsub xmlns='${ns.plain}'/></iq>");
     await ctx.receive("juliet", `<iq type='error' id='rep10-q'>${SERVICE_UNAVAILABLE}</iq>`, { requirement: "SRV-REP-09" });

@@ -1,5 +1,5 @@
 import type { ScenarioModule } from "../../src/scenario/load.js";
-import { julietAsksServer } from "./forward-helpers.js";
+import { JULIET_AND_ME, connectCast, julietAsksServer } from "./forward-helpers.js";
 
 /** SRV-UNA-02: the ME goes away with a forward pending: the sender gets an error, not silence. How long it took is reported. */
 const scenario: ScenarioModule = {
@@ -10,13 +10,9 @@ const scenario: ScenarioModule = {
   needs: [],
   versions: [1, 2],
   startFirst: true,
-  cast: [
-    { name: "juliet", kind: "client", ref: "juliet" },
-    { name: "me", kind: "component", ref: "managing" },
-  ],
+  cast: JULIET_AND_ME,
   async run(ctx) {
-    await ctx.connect("me");
-    await ctx.connect("juliet");
+    await connectCast(ctx);
     await julietAsksServer(ctx, "una02-q");
     const disconnectedAt = Date.now();
     await ctx.disconnect("me");
