@@ -88,6 +88,17 @@ describe("xep0355 CLI", () => {
     expect(await readFile(join(dir, "junit.xml"), "utf8")).toContain("<testsuite");
   });
 
+  it("--run-deadline stops a run that takes too long: every scenario is reported, unfinished ones as errors", async () => {
+    const dir = await reportsDir();
+    const r = await cli(["run", "--role", "server", "--concurrency", "1", "--run-deadline", "1500", "--reports", dir, "--quiet"]);
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain("run deadline of 1500 ms reached");
+    const results = JSON.parse(await readFile(join(dir, "results.json"), "utf8"));
+    expect(results.interrupted).toBe(true);
+    expect(results.scenarios.length).toBeGreaterThan(40);
+    expect(results.scenarios.some((s: { reason: string }) => s.reason === "not run: the run was interrupted")).toBe(true);
+  });
+
   it("list --requirements --json gives every requirement with its scenarios", async () => {
     const r = await cli(["list", "--requirements", "--json"]);
     expect(r.code).toBe(0);

@@ -26,6 +26,7 @@ Options:
   --concurrency N               scenarios run at once (default: 4)
   --timeout MS                  per-step timeout, overriding the target's
   --deadline MS                 limit for one whole scenario (default: 60000)
+  --run-deadline MS             limit for the whole run; unfinished scenarios are reported interrupted (default: 1200000)
   --version 1|2                 protocol version of the embedded mocks (default: 2 = urn:xmpp:delegation:2)
   --mock-fault ID               switch on a fault of the embedded mock (repeatable), e.g. SRV-REP-05
   --strict                      not-supported counts as failure

@@ -31,6 +31,7 @@ export async function runCommand(args: string[]): Promise<number> {
   }
   const concurrency = positiveInt(values.concurrency ?? "4", "--concurrency");
   const deadline = positiveInt(values.deadline ?? "60000", "--deadline");
+  const runDeadlineMs = positiveInt(values["run-deadline"] ?? "1200000", "--run-deadline");
   const stepTimeout = values.timeout === undefined ? undefined : positiveInt(values.timeout, "--timeout");
   const version = values.version === undefined ? 2 : values.version === "1" ? 1 : values.version === "2" ? 2 : badVersion(values.version);
   const roleOption = values.role as Role | "both" | undefined;
@@ -69,6 +70,12 @@ export async function runCommand(args: string[]): Promise<number> {
   };
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigint);
+  // The whole run has a deadline too: what has not finished by then is reported as interrupted, never left hanging.
+  const runDeadline = setTimeout(() => {
+    process.stderr.write(`\nrun deadline of ${runDeadlineMs} ms reached: stopping and writing reports\n`);
+    abort.abort();
+  }, runDeadlineMs);
+  runDeadline.unref();
   const total = plans.reduce((n, p) => n + p.scenarios.length, 0);
   const progress = values.quiet ? undefined : createProgress(total);
   const { run, unreachable } = await executeRun(plans, {
@@ -79,6 +86,7 @@ export async function runCommand(args: string[]): Promise<number> {
     onTarget: (t) => process.stdout.write(`${t.role} role: ${t.name}${t.software ? ` — ${t.software}` : ""} — XEP-0355 ${t.protocolVersion} — suite ${SUITE_VERSION}\n`),
     onResult: (result) => progress?.onResult(result),
   }).finally(() => {
+    clearTimeout(runDeadline);
     progress?.finish();
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigint);
@@ -118,6 +126,7 @@ function parseOptions(args: string[]) {
         concurrency: { type: "string" },
         timeout: { type: "string" },
         deadline: { type: "string" },
+        "run-deadline": { type: "string" },
         version: { type: "string" },
         "mock-fault": { type: "string", multiple: true },
         strict: { type: "boolean" },

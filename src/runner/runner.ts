@@ -31,7 +31,14 @@ export async function runSuite(scenarios: Scenario[], driver: TargetDriver, targ
 
   await new Promise<void>((resolveAll) => {
     const pump = () => {
-      if (options.signal?.aborted) waiting.length = 0;
+      if (options.signal?.aborted) {
+        // Never started: reported as such, so no requirement looks merely "not supported".
+        for (const scenario of waiting.splice(0)) {
+          const result = notRun(scenario, "not run: the run was interrupted");
+          results.set(scenario, result);
+          options.onResult?.(result);
+        }
+      }
       if (waiting.length === 0 && running === 0) return resolveAll();
       while (running < options.concurrency) {
         const index = waiting.findIndex((s) => driver.exclusiveResources(s).every((r) => !held.has(r)));
@@ -66,5 +73,20 @@ export async function runSuite(scenarios: Scenario[], driver: TargetDriver, targ
     target,
     results: scenarios.filter((s) => results.has(s)).map((s) => results.get(s)!),
     interrupted: Boolean(options.signal?.aborted),
+  };
+}
+
+function notRun(scenario: Scenario, reason: string): ScenarioResult {
+  return {
+    id: scenario.id,
+    title: scenario.title,
+    role: scenario.role,
+    file: scenario.file,
+    requirements: scenario.requirements,
+    verdict: "error",
+    reason,
+    notes: [],
+    durationMs: 0,
+    transcript: [],
   };
 }
