@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Fault-matrix cases are I/O-bound (stanza windows), so several run at once.
     maxConcurrency: 4,
+    // The JSON file lets .ci/run print a plain "N passed, N failed" closing line.
+    reporters: ["default", ["json", { outputFile: "reports/vitest.json" }]],
   },
 });
