@@ -10,7 +10,8 @@ interface Arrival {
 interface Waiter {
   pattern: Element | undefined;
   captures: Captures;
-  settle: (arrival: Arrival, captures: Captures) => void;
+  /** A matching arrival, or nothing when the stream closed. */
+  settle: (match?: { arrival: Arrival; captures: Captures }) => void;
 }
 
 export class ExpectationTimeout extends Error {
@@ -45,9 +46,9 @@ export class Inbox {
     const arrival: Arrival = { stanza, at: Date.now(), consumed: false };
     this.arrivals.push(arrival);
     for (const waiter of this.waiters) {
-      const result = this.tryMatch(waiter.pattern, stanza, waiter.captures);
-      if (result) {
-        waiter.settle(arrival, result);
+      const captures = this.tryMatch(waiter.pattern, stanza, waiter.captures);
+      if (captures) {
+        waiter.settle({ arrival, captures });
         return;
       }
     }
@@ -56,7 +57,7 @@ export class Inbox {
   /** The stream ended: waiting any longer is pointless. */
   close(reason: string): void {
     this.closedReason ??= reason;
-    for (const waiter of this.waiters) waiter.settle(undefined as never, undefined as never);
+    for (const waiter of this.waiters) waiter.settle();
   }
 
   get closed(): string | undefined {
@@ -123,12 +124,12 @@ export class Inbox {
       const waiter: Waiter = {
         pattern,
         captures,
-        settle: (arrival, result) => {
+        settle: (match) => {
           // A closed stream delivers nothing more: a "nothing within" window just runs out.
-          if (!arrival && ignoreClose) return;
+          if (!match && ignoreClose) return;
           clearTimeout(timer);
           this.waiters.delete(waiter);
-          resolve(arrival ? { arrival, captures: result } : undefined);
+          resolve(match);
         },
       };
       const timer = setTimeout(() => {
