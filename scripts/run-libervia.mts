@@ -20,7 +20,7 @@ import { compareWithExpected, readExpected, writeExpected } from "../src/report/
 import { LaunchedComponentDriver } from "../src/runner/drivers/launched-component-driver.js";
 import { executeRun } from "../src/runner/execute.js";
 import { loadSuite } from "../src/scenario/load.js";
-import { componentLaunchers } from "../src/targets/component-launchers.js";
+import { componentLaunchers } from "../src/launchers/component-launchers.js";
 
 const DEFAULT_EXPECTED = "suites/expected/libervia-pubsub.json";
 const { values } = parseArgs({

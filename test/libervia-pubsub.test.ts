@@ -1,13 +1,13 @@
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
-import { stat } from "../src/targets/procs.js";
+import { stat } from "../src/launchers/procs.js";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { compareWithExpected, readExpected } from "../src/report/expected.js";
 import { LaunchedComponentDriver } from "../src/runner/drivers/launched-component-driver.js";
 import { executeRun } from "../src/runner/execute.js";
 import { loadSuite } from "../src/scenario/load.js";
-import { componentLaunchers } from "../src/targets/component-launchers.js";
+import { componentLaunchers } from "../src/launchers/component-launchers.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const EXPECTED = path.join(ROOT, "suites/expected/libervia-pubsub.json");
@@ -140,7 +140,7 @@ describe("libervia-pubsub, launched", () => {
    * (the net defers, then 'exit' cleans up), or by SIGKILL (the watchdog cleans up).
    */
   const CHILD = `
-    const { liberviaPubsubLauncher } = await import(${JSON.stringify(path.join(ROOT, "src/targets/libervia-pubsub.ts"))});
+    const { liberviaPubsubLauncher } = await import(${JSON.stringify(path.join(ROOT, "src/launchers/libervia-pubsub.ts"))});
     if (process.env.HOST_HANDLER) process.on("SIGTERM", () => setTimeout(() => process.exit(143), 200));
     const launched = await liberviaPubsubLauncher.launch();
     await launched.start();

@@ -3,14 +3,14 @@ import os from "node:os";
 import path from "node:path";
 import net from "node:net";
 import { describe, expect, it, vi } from "vitest";
-import { launchers } from "../src/targets/index.js";
-import { acceptsTcp } from "../src/targets/ports.js";
-import { RawXmpp } from "../src/targets/raw-xmpp.js";
+import { launchers } from "../src/launchers/index.js";
+import { acceptsTcp } from "../src/launchers/ports.js";
+import { RawXmpp } from "../src/launchers/raw-xmpp.js";
 
 /** When set, the next freePorts() call hands out this (occupied) port first: simulates losing the bind race. */
 const sabotage = vi.hoisted(() => ({ port: 0 }));
-vi.mock("../src/targets/ports.js", async (importOriginal) => {
-  const real = await importOriginal<typeof import("../src/targets/ports.js")>();
+vi.mock("../src/launchers/ports.js", async (importOriginal) => {
+  const real = await importOriginal<typeof import("../src/launchers/ports.js")>();
   return {
     ...real,
     freePorts: async (count: number, host?: string) => {
@@ -108,7 +108,7 @@ describe("snippets", () => {
   it("prosody prints the delegations table and both Component sections", async () => {
     const { prosody } = launchers;
     const target = {
-      ...(await import("../src/targets/common.js")).baseTarget("Prosody", { c2s: 1, component: 2 }, {
+      ...(await import("../src/launchers/common.js")).baseTarget("Prosody", { c2s: 1, component: 2 }, {
         version: 2,
         delegations: { plain: { namespace: "http://jabber.org/protocol/pubsub" }, filtered: { namespace: "urn:xmpp:mam:2", attributes: ["node"] } },
         features: { filtering: true, bareDisco: true, remainingDiscoInfo: true, remainingDiscoItems: false, clientMode: false },
@@ -123,7 +123,7 @@ describe("snippets", () => {
     expect(text).toContain(`Component "other.capulet.test"`);
   });
   it("ejabberd prints the service listener and mod_delegation", async () => {
-    const { baseTarget } = await import("../src/targets/common.js");
+    const { baseTarget } = await import("../src/launchers/common.js");
     const target = baseTarget("ejabberd", { c2s: 1, component: 5347 }, {
       version: 1,
       delegations: { plain: { namespace: "http://jabber.org/protocol/pubsub" } },

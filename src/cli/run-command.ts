@@ -15,8 +15,8 @@ import { compareWithExpected, readExpected, writeExpected, type ExpectedVerdicts
 import { loadSuite } from "../scenario/load.js";
 import type { Role, Scenario } from "../scenario/model.js";
 import { loadTargetFile } from "../target/load.js";
-import { LauncherMissingError, launchers } from "../targets/index.js";
-import { componentLaunchers, launchedComponentDriver } from "../targets/component-launchers.js";
+import { LauncherMissingError, launchers } from "../launchers/index.js";
+import { componentLaunchers, launchedComponentDriver } from "../launchers/component-launchers.js";
 import type { Target } from "../target/types.js";
 import { EXIT, UsageError } from "./errors.js";
 import { RUN_HELP } from "./help.js";

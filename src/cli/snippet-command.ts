@@ -1,7 +1,7 @@
 import { parseCommandArgs } from "./args.js";
 import { loadTargetFile } from "../target/load.js";
 import type { ServerTarget } from "../target/types.js";
-import { launchers } from "../targets/index.js";
+import { launchers } from "../launchers/index.js";
 import { EXIT, UsageError } from "./errors.js";
 
 export const SNIPPET_HELP = `xep0355 snippet prosody|ejabberd [--target FILE] — server configuration matching a target file

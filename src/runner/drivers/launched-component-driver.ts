@@ -1,5 +1,5 @@
 import type { Need, Scenario } from "../../scenario/model.js";
-import type { ComponentLauncher, ComponentLaunchOptions, LaunchedComponent } from "../../targets/component-launcher.js";
+import type { ComponentLauncher, ComponentLaunchOptions, LaunchedComponent } from "../../launchers/component-launcher.js";
 import type { ScenarioEnvironment, TargetDescription, TargetDriver } from "../environment.js";
 import { ComponentTargetDriver } from "./component-target-driver.js";
 

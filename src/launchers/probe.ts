@@ -1,6 +1,6 @@
 /**
  * Observes how a real server implements XEP-0355, with hand-written stanzas on raw sockets.
- * Usage: node --import tsx src/targets/probe.ts prosody|ejabberd [--log-dir DIR]
+ * Usage: node --import tsx src/launchers/probe.ts prosody|ejabberd [--log-dir DIR]
  * Prints a Markdown transcript on stdout (the source of docs/targets-notes.md).
  */
 import { type Element, serialize } from "../xml/element.js";
