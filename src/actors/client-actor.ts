@@ -24,6 +24,10 @@ export class ClientActor extends StreamActor {
   ) {
     super(name, transcript, "jabber:client");
     transcript.addSecret(account.password);
+    // Belt and braces for a SASL PLAIN payload split across TCP segments (RFC 4616: [authzid] NUL authcid NUL passwd).
+    for (const authzid of ["", `${account.username}@${endpoint.domain}`]) {
+      transcript.addSecret(Buffer.from(`${authzid}\0${account.username}\0${account.password}`).toString("base64"));
+    }
   }
 
   get address(): string {
