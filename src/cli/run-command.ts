@@ -82,6 +82,7 @@ export async function runCommand(args: string[]): Promise<number> {
     concurrency,
     scenarioDeadlineMs: deadline,
     strict: Boolean(values.strict),
+    onlyCovered: Boolean(values.only),
     signal: abort.signal,
     onTarget: (t) => process.stdout.write(`${t.role} role: ${t.name}${t.software ? ` — ${t.software}` : ""} — XEP-0355 ${t.protocolVersion} — suite ${SUITE_VERSION}\n`),
     onResult: (result) => progress?.onResult(result),
@@ -99,6 +100,7 @@ export async function runCommand(args: string[]): Promise<number> {
   }
   process.stdout.write(`\n${formatRequirementTable(run.requirements, { scenarios: run.scenarios })}\n`);
   process.stdout.write(`${formatSummary(run)}\n`);
+  if (values.only) process.stdout.write(`partial run (--only ${values.only}): only the requirements these scenarios cover are reported\n`);
   process.stdout.write(`reports: ${paths.join(", ")}\n`);
   for (const line of unreachable) process.stderr.write(`xep0355: ${line}\n`);
   if (run.interrupted) return EXIT.interrupted;

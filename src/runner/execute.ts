@@ -16,6 +16,11 @@ export interface ExecuteOptions {
   scenarioDeadlineMs: number;
   /** Not-supported counts as failure (like SINT's failOnImpossibleTest). */
   strict: boolean;
+  /**
+   * A run of selected scenarios (--only) reports only the requirements they
+   * cover, instead of calling every other one "not supported".
+   */
+  onlyCovered?: boolean;
   signal?: AbortSignal;
   onResult?: (result: ScenarioResult) => void;
   /** Called once per role when its target is known, before its scenarios run. */
@@ -89,6 +94,7 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
   );
 
   const order = (id: string) => plans.flatMap((p) => p.scenarios).findIndex((s) => s.id === id);
+  const reported = options.onlyCovered ? requirements.filter((r) => r.scenarios.length > 0) : requirements;
   const run: RunResult = {
     suiteVersion: SUITE_VERSION,
     startedAt: started.toISOString(),
@@ -96,7 +102,7 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
     targets: targets.sort((a, b) => a.role.localeCompare(b.role)).reverse(),
     interrupted,
     scenarios: scenarios.sort((a, b) => order(a.id) - order(b.id)),
-    requirements,
+    requirements: reported,
   };
   return { run, unreachable };
 }
