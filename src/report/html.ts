@@ -536,7 +536,7 @@ details.others { margin-top: 6px; font-size: 12.5px; } details.others pre { marg
 .legend { display: inline-flex; gap: 14px; font-size: 12px; flex-wrap: wrap; }
 .lg-target { color: #2563eb; } .lg-suite { color: #475467; } .lg-grp { color: #98a2b3; } .lg-bad { color: #dc2626; font-weight: 600; }
 .svg-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 10px; background: #fff; padding: 4px 0; }
-svg.seq { display: block; font-family: var(--mono); }
+svg.seq { display: block; font-family: var(--mono); max-width: 100%; height: auto; } /* wide casts shrink to fit rather than hide lifelines off to the right */
 svg.seq .ll { stroke: #cbd2dc; stroke-width: 1.2; stroke-dasharray: 4 4; }
 svg.seq .ll-target { stroke: #7c8da6; stroke-dasharray: none; stroke-width: 2.5; }
 svg.seq .head rect { fill: #f2f4f7; stroke: #cbd2dc; }
