@@ -6,7 +6,10 @@ import path from "node:path";
 import { NS } from "../protocol/namespaces.js";
 import type { ComponentTarget } from "../target/types.js";
 import type { ComponentLauncher, ComponentLaunchOptions, LaunchedComponent } from "./component-launcher.js";
+import { packageVersion } from "./common.js";
 import { LauncherMissingError } from "./launcher.js";
+import { freePorts } from "./ports.js";
+import { descendantsOf } from "./procs.js";
 
 /**
  * libervia-pubsub (Debian package, Twisted + Wokkel) as a XEP-0355 managing
@@ -134,17 +137,6 @@ function tail(file: string, lines = 25): string {
   }
 }
 
-async function freePort(): Promise<number> {
-  const net = await import("node:net");
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address() as import("node:net").AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 // ---------------------------------------------------------------- safety net
 
@@ -173,30 +165,10 @@ function postmasterPid(f: Footprint): number | undefined {
   }
 }
 
-/** Live descendants of `root` (Linux /proc): PostgreSQL's backends call setsid, so the postmaster's group does not hold them. */
-function descendantsOf(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (fields[0] === "Z") continue;
-      const ppid = Number(fields[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  const out: number[] = [];
-  const queue = [root];
-  while (queue.length) for (const c of children.get(queue.shift()!) ?? []) out.push(c), queue.push(c);
-  return out;
-}
 
 /** Last resort: SIGKILL the postmaster, its group and every descendant. */
 function killPostgres(pm: number): void {
-  const backends = descendantsOf(pm);
+  const backends = descendantsOf(pm).map((p) => p.pid);
   signal(-pm, "SIGKILL");
   signal(pm, "SIGKILL");
   for (const b of backends) signal(b, "SIGKILL");
@@ -323,7 +295,7 @@ async function setUpPostgres(
   phase("initdb");
   const log = path.join(pgDir, "postgresql.log");
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const [port] = await freePorts(1, HOST);
     const args = [
       "-D", pgData,
       "-p", String(port),
@@ -390,11 +362,6 @@ async function stopPostgres(f: Footprint): Promise<void> {
 
 // ---------------------------------------------------------------- the launcher
 
-function packageVersion(pkg: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile("dpkg-query", ["-W", "-f", "${Version}", pkg], (err, stdout) => resolve(err ? undefined : stdout.trim() || undefined));
-  });
-}
 
 function liberviaConfig(target: ComponentTarget, cluster: Cluster): Record<string, string> {
   // never server_jid: libervia-pubsub crashes at start-up with it; it derives the server from its own JID
@@ -472,7 +439,7 @@ async function launch(options: ComponentLaunchOptions = {}): Promise<LaunchedCom
     const [cluster, version, listenPort] = await Promise.all([
       setUpPostgres(pg, identity, pgDir, footprint, timings.setupPhases!),
       packageVersion("libervia-pubsub"),
-      freePort(),
+      freePorts(1, HOST).then(([port]) => port),
     ]);
     const target: ComponentTarget = {
       role: "component",
