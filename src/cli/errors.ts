@@ -14,3 +14,6 @@ export const EXIT = {
 
 /** A mistake of the user's: printed as one line, exit 2. */
 export class UsageError extends Error {}
+
+/** The target could not be reached at all: printed as one line, exit 3. */
+export class TargetUnreachableError extends Error {}

@@ -1,6 +1,6 @@
 import { ScenarioSyntaxError } from "../scenario/parse.js";
 import { TargetFileError } from "../target/load.js";
-import { EXIT, UsageError } from "./errors.js";
+import { EXIT, TargetUnreachableError, UsageError } from "./errors.js";
 import { listCommand } from "./list-command.js";
 import { runCommand } from "./run-command.js";
 import { serveCommand } from "./serve-command.js";
@@ -41,6 +41,11 @@ main(process.argv.slice(2)).then(
     if (err instanceof UsageError || err instanceof ScenarioSyntaxError || err instanceof TargetFileError) {
       process.stderr.write(`xep0355: ${err.message}\n`);
       process.exitCode = EXIT.usage;
+      return;
+    }
+    if (err instanceof TargetUnreachableError) {
+      process.stderr.write(`xep0355: ${err.message}\n`);
+      process.exitCode = EXIT.unreachable;
       return;
     }
     process.stderr.write(`xep0355: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

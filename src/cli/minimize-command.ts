@@ -4,7 +4,7 @@ import { failureSignature, minimizeScenario, NotFailing, renderMinimized } from 
 import { parseScenario } from "../scenario/parse.js";
 import { EXIT, UsageError } from "./errors.js";
 import { positiveInt } from "./args.js";
-import { REPLAY_TARGET_OPTIONS, formatReplayResult, loadScenario, openReplayTarget, replayOnce, TargetUnreachableError, type ReplayTarget } from "./replay-command.js";
+import { REPLAY_TARGET_OPTIONS, formatReplayResult, loadScenario, openReplayTarget, replayOnce, type ReplayTarget } from "./replay-command.js";
 
 export const MINIMIZE_HELP = `xep0355 minimize — shrink a failing scenario to the fewest steps that still fail the same way
 
@@ -52,16 +52,7 @@ export async function minimizeCommand(args: string[]): Promise<number> {
   const keepLines = (values.keep ?? "").split(",").map((x) => x.trim()).filter(Boolean).map((x) => positiveInt(x, "--keep"));
   for (const line of keepLines) if (!scenario.steps.some((s) => s.line === line)) throw new UsageError(`--keep ${line}: no step starts on line ${line} of ${file}`);
   const source = await readFile(file, "utf8");
-  let target: ReplayTarget;
-  try {
-    target = await openReplayTarget(values, scenario, "minimize");
-  } catch (err) {
-    if (err instanceof TargetUnreachableError) {
-      process.stderr.write(`xep0355: ${err.message}\n`);
-      return EXIT.unreachable;
-    }
-    throw err;
-  }
+  const target = await openReplayTarget(values, scenario, "minimize");
   const log = (line: string) => {
     if (!values.quiet) process.stderr.write(`${line}\n`);
   };

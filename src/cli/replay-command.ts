@@ -16,7 +16,7 @@ import { loadScenarioFile } from "../scenario/load.js";
 import type { Scenario, TextScenario } from "../scenario/model.js";
 import { runKeepGoing } from "../record/keep-going.js";
 import { loadTargetFile } from "../target/load.js";
-import { EXIT, UsageError } from "./errors.js";
+import { EXIT, UsageError, TargetUnreachableError } from "./errors.js";
 
 export const REPLAY_HELP = `xep0355 replay — run one scenario file (recorded or hand-written) against a target
 
@@ -67,7 +67,7 @@ export interface ReplayTarget {
   label: string;
 }
 
-export class TargetUnreachableError extends Error {}
+export { TargetUnreachableError } from "./errors.js";
 
 /** Builds and prepares the driver the options name for the scenario's role (usage errors as UsageError, prepare failures as TargetUnreachableError). */
 export async function openReplayTarget(values: ReplayTargetValues, scenario: Scenario, command: string): Promise<ReplayTarget> {
@@ -158,16 +158,7 @@ export async function replayCommand(args: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(`replay: expected one scenario FILE, got ${positionals.length} (see xep0355 replay --help)`);
   const scenario = await loadScenario(positionals[0]);
-  let target: ReplayTarget;
-  try {
-    target = await openReplayTarget(values, scenario, "replay");
-  } catch (err) {
-    if (err instanceof TargetUnreachableError) {
-      process.stderr.write(`xep0355: ${err.message}\n`);
-      return EXIT.unreachable;
-    }
-    throw err;
-  }
+  const target = await openReplayTarget(values, scenario, "replay");
   process.stdout.write(`replaying ${scenario.file} against ${target.label}\n`);
   const abort = new AbortController();
   const onSignal = () => abort.abort();
