@@ -42,6 +42,7 @@ function scenario(partial: Partial<ScenarioResult> & Pick<ScenarioResult, "id" |
     file: `suites/server/${partial.id}.yaml`,
     reason: "",
     notes: [],
+    readings: {},
     durationMs: 123,
     transcript: [{ t: 0, actor: "juliet", direction: "out", data: `<iq id='${SECRET_MARKER}'/>` }],
     ...partial,

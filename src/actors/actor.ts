@@ -15,6 +15,8 @@ export interface Actor {
   sendRaw(text: string): Promise<void>;
   /** Consumes the first stanza that matches; throws ExpectationTimeout. */
   expect(pattern: Element, timeoutMs: number, captures: Captures): Promise<{ stanza: Element; captures: Captures }>;
+  /** Consumes the first stanza matching any pattern, with the index of the one it matched; throws ExpectationTimeout. */
+  expectAny(patterns: Element[], timeoutMs: number, captures: Captures): Promise<{ stanza: Element; captures: Captures; alternative: number }>;
   /** Throws UnexpectedStanza if a matching stanza (any when undefined) is pending since `since` or arrives within the window. */
   expectNothing(pattern: Element | undefined, windowMs: number, since: number, captures: Captures): Promise<void>;
   disconnect(): Promise<void>;

@@ -7,11 +7,32 @@ interface Arrival {
   consumed: boolean;
 }
 
-interface Waiter {
-  pattern: Element | undefined;
+interface Settled {
+  arrival: Arrival;
   captures: Captures;
-  /** A matching arrival, or nothing when the stream closed. */
-  settle: (match?: { arrival: Arrival; captures: Captures }) => void;
+  /** Index of the alternative that matched; -1 when the arrival settles the question without matching. */
+  alternative: number;
+}
+
+interface Waiter {
+  patterns: Element[] | undefined;
+  captures: Captures;
+  /** A matching (or question-settling) arrival, or nothing when the stream closed. */
+  settle: (match?: Settled) => void;
+  decisive?: (stanza: Element) => boolean;
+}
+
+/**
+ * The IQ answer a step waits for is the one with the id it names: once an IQ with that id
+ * arrives, waiting longer cannot change the outcome (RFC 6120 §8.2.3: one answer per request).
+ * Patterns with a literal id (all alternatives the same) make such arrivals decisive.
+ */
+function decisiveIdOf(patterns: Element[]): ((stanza: Element) => boolean) | undefined {
+  const ids = new Set(patterns.map((p) => (p.name === "iq" ? p.attrs.id : undefined)));
+  if (ids.size !== 1) return undefined;
+  const [id] = [...ids];
+  if (typeof id !== "string" || id.includes("{")) return undefined;
+  return (stanza) => stanza.name === "iq" && stanza.attrs.id === id && (stanza.attrs.type === "result" || stanza.attrs.type === "error");
 }
 
 export class ExpectationTimeout extends Error {
@@ -23,6 +44,9 @@ export class ExpectationTimeout extends Error {
     super(message);
   }
 }
+
+/** The stanza that settles the step (the answer with the id it waits for) arrived and matches none of its patterns. */
+export class DecisiveMismatch extends ExpectationTimeout {}
 
 export class UnexpectedStanza extends Error {
   constructor(readonly stanza: string) {
@@ -46,9 +70,15 @@ export class Inbox {
     const arrival: Arrival = { stanza, at: Date.now(), consumed: false };
     this.arrivals.push(arrival);
     for (const waiter of this.waiters) {
-      const captures = this.tryMatch(waiter.pattern, stanza, waiter.captures);
-      if (captures) {
-        waiter.settle({ arrival, captures });
+      const matched = this.tryMatchAny(waiter.patterns, stanza, waiter.captures);
+      if (matched) {
+        waiter.settle({ arrival, ...matched });
+        return;
+      }
+    }
+    for (const waiter of this.waiters) {
+      if (waiter.decisive?.(stanza)) {
+        waiter.settle({ arrival, captures: waiter.captures, alternative: -1 });
         return;
       }
     }
@@ -65,21 +95,38 @@ export class Inbox {
   }
 
   async expect(pattern: Element, timeoutMs: number, captures: Captures): Promise<{ stanza: Element; captures: Captures }> {
+    const { stanza, captures: result } = await this.expectAny([pattern], timeoutMs, captures);
+    return { stanza, captures: result };
+  }
+
+  /**
+   * Consumes the first stanza matching any of the patterns and says which one matched.
+   * Fails at once (DecisiveMismatch) when the IQ answer the patterns name by id arrives and matches none.
+   */
+  async expectAny(patterns: Element[], timeoutMs: number, captures: Captures): Promise<{ stanza: Element; captures: Captures; alternative: number }> {
+    const decisive = decisiveIdOf(patterns);
     for (const arrival of this.arrivals) {
       if (arrival.consumed) continue;
-      const result = this.tryMatch(pattern, arrival.stanza, captures);
+      const result = this.tryMatchAny(patterns, arrival.stanza, captures);
       if (result) {
         arrival.consumed = true;
-        return { stanza: arrival.stanza, captures: result };
+        return { stanza: arrival.stanza, ...result };
       }
     }
-    const settled = await this.wait(pattern, timeoutMs, captures);
+    const early = decisive ? this.arrivals.find((a) => !a.consumed && decisive(a.stanza)) : undefined;
+    const settled = early ? { arrival: early, captures, alternative: -1 } : await this.wait(patterns, timeoutMs, captures, false, decisive);
+    if (settled && settled.alternative >= 0) {
+      settled.arrival.consumed = true;
+      return { stanza: settled.arrival.stanza, captures: settled.captures, alternative: settled.alternative };
+    }
     if (settled) {
       settled.arrival.consumed = true;
-      return { stanza: settled.arrival.stanza, captures: settled.captures };
+      const answer = settled.arrival.stanza;
+      const closest = this.closestFailure(patterns, [answer], captures);
+      throw new DecisiveMismatch([serialize(answer)], closest, `the answer with id '${String(answer.attrs.id)}' arrived and does not match`);
     }
     const candidates = this.arrivals.filter((a) => !a.consumed);
-    const closest = this.closestFailure(pattern, candidates.map((a) => a.stanza), captures);
+    const closest = this.closestFailure(patterns, candidates.map((a) => a.stanza), captures);
     const why = this.closedReason ? `stream closed (${this.closedReason})` : `nothing matching within ${timeoutMs} ms`;
     throw new ExpectationTimeout(candidates.map((a) => serialize(a.stanza)), closest, why);
   }
@@ -91,12 +138,12 @@ export class Inbox {
   async expectNothing(pattern: Element | undefined, windowMs: number, since: number, captures: Captures): Promise<void> {
     for (const arrival of this.arrivals) {
       if (arrival.consumed || arrival.at < since) continue;
-      if (this.tryMatch(pattern, arrival.stanza, captures)) {
+      if (this.tryMatchAny(pattern && [pattern], arrival.stanza, captures)) {
         arrival.consumed = true;
         throw new UnexpectedStanza(serialize(arrival.stanza));
       }
     }
-    const settled = await this.wait(pattern, windowMs, captures, true);
+    const settled = await this.wait(pattern && [pattern], windowMs, captures, true);
     if (settled) {
       settled.arrival.consumed = true;
       throw new UnexpectedStanza(serialize(settled.arrival.stanza));
@@ -114,16 +161,18 @@ export class Inbox {
   }
 
   private wait(
-    pattern: Element | undefined,
+    patterns: Element[] | undefined,
     timeoutMs: number,
     captures: Captures,
     ignoreClose = false,
-  ): Promise<{ arrival: Arrival; captures: Captures } | undefined> {
+    decisive?: (stanza: Element) => boolean,
+  ): Promise<Settled | undefined> {
     if (this.closedReason && !ignoreClose) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const waiter: Waiter = {
-        pattern,
+        patterns,
         captures,
+        decisive,
         settle: (match) => {
           // A closed stream delivers nothing more: a "nothing within" window just runs out.
           if (!match && ignoreClose) return;
@@ -140,18 +189,24 @@ export class Inbox {
     });
   }
 
-  private tryMatch(pattern: Element | undefined, stanza: Element, captures: Captures): Captures | undefined {
-    if (!pattern) return new Map(captures);
-    const result = match(pattern, stanza, captures, { streamNamespace: this.streamNamespace });
-    return result.ok ? result.captures : undefined;
+  /** undefined patterns: any stanza matches. */
+  private tryMatchAny(patterns: Element[] | undefined, stanza: Element, captures: Captures): { captures: Captures; alternative: number } | undefined {
+    if (!patterns) return { captures: new Map(captures), alternative: 0 };
+    for (const [alternative, pattern] of patterns.entries()) {
+      const result = match(pattern, stanza, captures, { streamNamespace: this.streamNamespace });
+      if (result.ok) return { captures: result.captures, alternative };
+    }
+    return undefined;
   }
 
-  private closestFailure(pattern: Element, stanzas: Element[], captures: Captures): MatchFailure | undefined {
+  private closestFailure(patterns: Element[], stanzas: Element[], captures: Captures): MatchFailure | undefined {
     let best: MatchFailure | undefined;
-    for (const stanza of stanzas) {
-      const result = match(pattern, stanza, captures, { streamNamespace: this.streamNamespace });
-      if (result.ok) continue;
-      if (!best || result.path.length > best.path.length) best = result;
+    for (const pattern of patterns) {
+      for (const stanza of stanzas) {
+        const result = match(pattern, stanza, captures, { streamNamespace: this.streamNamespace });
+        if (result.ok) continue;
+        if (!best || result.path.length > best.path.length) best = result;
+      }
     }
     return best;
   }

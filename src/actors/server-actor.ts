@@ -134,6 +134,10 @@ export class ServerActor implements Actor {
     return this.inbox.expect(pattern, timeoutMs, captures);
   }
 
+  expectAny(patterns: Element[], timeoutMs: number, captures: Captures) {
+    return this.inbox.expectAny(patterns, timeoutMs, captures);
+  }
+
   expectNothing(pattern: Element | undefined, windowMs: number, since: number, captures: Captures): Promise<void> {
     return this.inbox.expectNothing(pattern, windowMs, since, captures);
   }

@@ -50,6 +50,10 @@ export class VirtualUser implements Actor {
     this.refuse("receive");
   }
 
+  async expectAny(_patterns: Element[], _timeoutMs: number, _captures: Captures): Promise<{ stanza: Element; captures: Captures; alternative: number }> {
+    this.refuse("receive");
+  }
+
   async expectNothing(_pattern: Element | undefined, _windowMs: number, _since: number, _captures: Captures): Promise<void> {
     this.refuse("receive");
   }

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { Need } from "../scenario/model.js";
 
 export type Level = "MUST" | "MUST NOT" | "SHOULD" | "SHOULD NOT" | "MAY" | "implied" | "ambiguous";
 
@@ -80,4 +81,11 @@ export function isMandatory(level: Level): boolean {
 }
 
 /** Catalogue preamble: requirements that do not exist in XEP 0.4.1 (urn:xmpp:delegation:1). */
-export const NOT_IN_VERSION_1 = ["SRV-DSC-07", "SRV-DSC-08", "SRV-DSC-09", "SRV-DSC-10", "SRV-DSC-11"];
+export const NOT_IN_VERSION_1 = ["SRV-DSC-07", "SRV-DSC-08", "SRV-DSC-09", "SRV-DSC-10", "SRV-DSC-11", "ME-SEC-02"];
+
+/**
+ * Sections whose every row needs an optional feature (#impl 1: "a server MAY implement admin mode
+ * only"; section H: "An ME MAY use admin mode only"): a target that does not declare it gets
+ * not-supported for them, one that does gets untested where no scenario exists.
+ */
+export const SECTION_NEEDS: Readonly<Record<string, Need>> = { F: "clientMode", H: "clientMode" };

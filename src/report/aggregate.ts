@@ -13,6 +13,8 @@ export interface GroupSummary {
   total: number;
   failing: string[];
   errored: string[];
+  /** No scenario verifies them although they apply. */
+  untested: string[];
   notSupported: string[];
 }
 
@@ -24,6 +26,8 @@ export interface OverallVerdict {
   failingMust: string[];
   /** MUST / MUST NOT requirements with verdict "error": they were not shown to pass either. */
   erroredMust: string[];
+  /** MUST / MUST NOT requirements no scenario verifies. */
+  untestedMust: string[];
   line: string;
 }
 
@@ -56,60 +60,78 @@ export function worstVerdict(verdicts: Verdict[]): Verdict | undefined {
 }
 
 /**
- * A failed scenario stopped at another requirement never got to check this one;
- * a scenario that did not run at all (not-supported, not-applicable) says
- * something only about the requirement it is about (its first), not about its prerequisites.
+ * Does this scenario's outcome say anything about requirement `id`? For the requirement it is
+ * about (its first), yes unless it failed on another (a prerequisite: then it never got there).
+ * For a prerequisite it lists, only a pass or a failure of that very requirement's own steps
+ * counts: its skips, blocks and errors are the main requirement's business (catalogue preamble:
+ * "blame only what failed").
  */
-function notReached(s: ScenarioResult, id: string): boolean {
-  if (s.verdict === "fail") return s.failedRequirement !== undefined && s.failedRequirement !== id;
-  if (s.verdict === "not-supported" || s.verdict === "not-applicable") return s.requirements[0] !== id;
-  return false;
+function speaksFor(s: ScenarioResult, id: string): boolean {
+  if (s.requirements[0] === id) return !(s.verdict === "fail" && s.failedRequirement !== undefined && s.failedRequirement !== id);
+  return s.verdict === "pass" || (s.verdict === "fail" && s.failedRequirement === id);
 }
 
 export interface RequirementVerdict {
   verdict: Verdict;
   /** Empty on pass; for "error" from blocked scenarios: "blocked by failure of X". */
   reason: string;
-}
-
-/** The verdict of one requirement from the scenarios that list it (see aggregateRequirements). */
-export function requirementVerdict(id: string, scenarios: ScenarioResult[], notApplicable: ReadonlySet<string>): RequirementVerdict {
-  if (notApplicable.has(id)) return { verdict: "not-applicable", reason: "not applicable to this target" };
-  const listing = scenarios.filter((s) => s.requirements.includes(id));
-  if (listing.length === 0) return { verdict: "not-supported", reason: "no scenario verifies it" };
-  const reached = listing.filter((s) => !notReached(s, id));
-  const ran = listing.filter((s) => s.verdict !== "not-supported" && s.verdict !== "not-applicable");
-  if (reached.length === 0 && ran.length === 0) {
-    const first = listing[0];
-    return { verdict: first.verdict, reason: first.reason };
-  }
-  if (reached.length === 0) {
-    const blockers = [...new Set(listing.map((s) => s.failedRequirement).filter((r): r is string => r !== undefined))];
-    return { verdict: "error", reason: `blocked by failure of ${blockers.join(", ")}` };
-  }
-  const verdict = worstVerdict(reached.map((s) => s.verdict)) as Verdict;
-  const worst = reached.find((s) => s.verdict === verdict);
-  return { verdict, reason: verdict === "pass" ? "" : (worst?.reason ?? "") };
+  /** Ambiguous requirements: the reading(s) its scenarios recorded. */
+  reading?: string;
 }
 
 /**
- * One result per catalogue requirement of the role: the worst verdict of the scenarios listing it,
- * except that a scenario which failed on another requirement is not counted (it never reached this
- * one); when no scenario reached it, the verdict is "error". A requirement in `notApplicable` is
- * "not-applicable" whatever its scenarios did, since they can only have exercised it by accident
- * (e.g. a v0.5-only rule on a v0.4.1 target); one no scenario lists is "not-supported".
+ * The verdict of one requirement from the scenarios that list it (see aggregateRequirements).
+ * `unsupported`: why the target cannot be asked this requirement at all (an optional feature it
+ * does not declare), if so; a requirement no scenario verifies is then not-supported, else untested.
+ */
+export function requirementVerdict(
+  id: string,
+  scenarios: ScenarioResult[],
+  notApplicable: ReadonlySet<string>,
+  unsupported?: string,
+): RequirementVerdict {
+  if (notApplicable.has(id)) return { verdict: "not-applicable", reason: "not applicable to this target" };
+  const listing = scenarios.filter((s) => s.requirements.includes(id));
+  if (listing.length === 0) {
+    if (unsupported) return { verdict: "not-supported", reason: unsupported };
+    return { verdict: "untested", reason: "no scenario verifies it" };
+  }
+  const readings = [...new Set(listing.map((s) => s.readings?.[id]).filter((r): r is string => Boolean(r)))];
+  const reading = readings.length > 0 ? readings.join(" + ") : undefined;
+  const counted = listing.filter((s) => speaksFor(s, id));
+  if (counted.length === 0) {
+    const main = listing.filter((s) => s.requirements[0] === id);
+    const blockers = [...new Set(main.map((s) => s.failedRequirement).filter((r): r is string => r !== undefined))];
+    if (blockers.length > 0) return { verdict: "error", reason: `blocked by failure of ${blockers.join(", ")}`, reading };
+    const first = main[0] ?? listing[0];
+    const verdict = first.verdict === "fail" ? "error" : first.verdict;
+    return { verdict, reason: main.length > 0 ? first.reason : `only listed by scenarios that did not check it (${first.id}: ${first.reason})`, reading };
+  }
+  const verdict = worstVerdict(counted.map((s) => s.verdict)) as Verdict;
+  const worst = counted.find((s) => s.verdict === verdict);
+  return { verdict, reason: verdict === "pass" ? "" : (worst?.reason ?? ""), reading };
+}
+
+/**
+ * One result per catalogue requirement of the role: the worst verdict of the scenarios that speak
+ * for it (see speaksFor); when none does, the verdict of its own scenarios' outcome ("error" when
+ * blocked by a prerequisite's failure). A requirement in `notApplicable` is "not-applicable"
+ * whatever its scenarios did, since they can only have exercised it by accident (e.g. a
+ * v0.5-only rule on a v0.4.1 target); one that no scenario lists is "untested", or
+ * "not-supported" when `unsupported(requirement)` gives a reason.
  */
 export function aggregateRequirements(
   scenarios: ScenarioResult[],
   catalogue: Requirement[],
   role: Role,
   notApplicable: ReadonlySet<string>,
+  unsupported: (requirement: Requirement) => string | undefined = () => undefined,
 ): RequirementResult[] {
   const ofRole = scenarios.filter((s) => s.role === role);
   return catalogue
     .filter((r) => belongsToRole(r.id, role))
     .map((r) => {
-      const { verdict, reason } = requirementVerdict(r.id, ofRole, notApplicable);
+      const { verdict, reason, reading } = requirementVerdict(r.id, ofRole, notApplicable, unsupported(r));
       return {
         id: r.id,
         role,
@@ -119,6 +141,7 @@ export function aggregateRequirements(
         text: r.text,
         verdict,
         reason,
+        ...(reading ? { reading } : {}),
         scenarios: ofRole.filter((s) => s.requirements.includes(r.id)).map((s) => s.id),
       };
     });
@@ -126,7 +149,7 @@ export function aggregateRequirements(
 
 export function summarize(requirements: RequirementResult[]): Summary {
   const summary = Object.fromEntries(
-    LEVEL_GROUPS.map((g) => [g, { passed: 0, total: 0, failing: [], errored: [], notSupported: [] }]),
+    LEVEL_GROUPS.map((g) => [g, { passed: 0, total: 0, failing: [], errored: [], untested: [], notSupported: [] }]),
   ) as unknown as Summary;
   for (const r of requirements) {
     if (r.verdict === "not-applicable") continue;
@@ -135,27 +158,41 @@ export function summarize(requirements: RequirementResult[]): Summary {
     if (r.verdict === "pass") g.passed++;
     else if (r.verdict === "fail") g.failing.push(r.id);
     else if (r.verdict === "error") g.errored.push(r.id);
+    else if (r.verdict === "untested") g.untested.push(r.id);
     else g.notSupported.push(r.id);
   }
   return summary;
 }
 
 /**
- * Compliant when no MUST / MUST NOT requirement failed or errored. Not-supported MUSTs (an optional
- * feature the target lacks, or no scenario yet) do not make it non-compliant but are named in the line.
+ * Compliant when every MUST / MUST NOT requirement that applies was tested and passed (or is
+ * not-supported: an optional feature the target lacks, named in the line). A failing or erroring
+ * MUST makes it "not compliant"; an untested one (no scenario) leaves it "incomplete": compliance
+ * cannot be claimed for what was never checked.
  */
 export function overallVerdict(requirements: RequirementResult[]): OverallVerdict {
   const must = requirements.filter((r) => isMandatory(r.level));
   const failingMust = must.filter((r) => r.verdict === "fail").map((r) => r.id);
   const erroredMust = must.filter((r) => r.verdict === "error").map((r) => r.id);
+  const untestedMust = must.filter((r) => r.verdict === "untested").map((r) => r.id);
   if (failingMust.length > 0 || erroredMust.length > 0) {
     const parts: string[] = [];
     if (failingMust.length > 0) parts.push(`failing: ${failingMust.join(", ")}`);
     if (erroredMust.length > 0) parts.push(`errored: ${erroredMust.join(", ")}`);
-    return { compliant: false, failingMust, erroredMust, line: `not compliant: MUST requirements ${parts.join("; ")}` };
+    if (untestedMust.length > 0) parts.push(`untested: ${untestedMust.join(", ")}`);
+    return { compliant: false, failingMust, erroredMust, untestedMust, line: `not compliant: MUST requirements ${parts.join("; ")}` };
+  }
+  if (untestedMust.length > 0) {
+    return {
+      compliant: false,
+      failingMust,
+      erroredMust,
+      untestedMust,
+      line: `incomplete: ${untestedMust.length} MUST requirement(s) have no scenario, so compliance cannot be claimed (untested: ${untestedMust.join(", ")})`,
+    };
   }
   const passed = must.filter((r) => r.verdict === "pass").length;
   const notSupported = must.filter((r) => r.verdict === "not-supported").map((r) => r.id);
   const caveat = notSupported.length > 0 ? ` (${notSupported.length} not supported: ${notSupported.join(", ")})` : "";
-  return { compliant: true, failingMust, erroredMust, line: `compliant: all ${passed} MUST requirements pass${caveat}` };
+  return { compliant: true, failingMust, erroredMust, untestedMust, line: `compliant: all ${passed} MUST requirements pass${caveat}` };
 }

@@ -13,6 +13,7 @@ const WORDS: Record<Verdict, string> = {
   "not-supported": "SKIP",
   "not-applicable": "N/A",
   error: "ERROR",
+  untested: "UNTESTED",
 };
 
 // ANSI SGR: green, red, yellow, dim, magenta.
@@ -22,6 +23,7 @@ const COLOURS: Record<Verdict, string> = {
   "not-supported": "33",
   "not-applicable": "2",
   error: "35",
+  untested: "91",
 };
 
 const WORD_WIDTH = Math.max(...Object.values(WORDS).map((w) => w.length));

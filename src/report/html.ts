@@ -22,6 +22,7 @@ export const VERDICT_LABEL: Record<Verdict, string> = {
   "not-supported": "NOT SUPPORTED",
   "not-applicable": "N/A",
   error: "ERROR",
+  untested: "UNTESTED",
 };
 
 /** Short hash of the run's target descriptions: equal fingerprints, same configuration under test. */

@@ -4,7 +4,7 @@ import { ExpectationTimeout, UnexpectedStanza } from "../actors/inbox.js";
 import type { Transcript } from "../actors/transcript.js";
 import type { Scenario } from "../scenario/model.js";
 import { Element, escapeXML, parseXml, pretty, withoutIndentation, XmlSyntaxError } from "../xml/element.js";
-import { describeFailure, match, substituteCaptures, type Captures } from "../xml/matcher.js";
+import { describeFailure, match, substituteCaptures, type Captures, type MatchFailure } from "../xml/matcher.js";
 import type { ScenarioEnvironment } from "./environment.js";
 
 /** A check did not hold: the scenario fails, attributed to `requirement`. */
@@ -22,6 +22,12 @@ export class StepFailure extends Error {
 /** The tool, the script or the connection failed, not the target's conformance. */
 export class ScenarioError extends Error {}
 
+/** One acceptable outcome of a step; `reading` names it when the step decides an ambiguous requirement. */
+export interface Alternative {
+  reading: string;
+  xml: string;
+}
+
 export interface StepOptions {
   requirement?: string;
   withinMs?: number;
@@ -31,6 +37,7 @@ export interface StepOptions {
 export class ScenarioContext {
   readonly captures: Captures = new Map();
   readonly notes: string[] = [];
+  readonly readings: Record<string, string> = {};
   private readonly actors = new Map<string, Actor>();
   private lastReceived: { actor: string; stanza: Element } | undefined;
   /** When the last stimulus was sent: "receives nothing" looks at stanzas from then on. */
@@ -125,20 +132,32 @@ export class ScenarioContext {
   }
 
   async receive(name: string, xml: string, options: StepOptions = {}): Promise<Element> {
-    const pattern = this.pattern(xml);
+    return (await this.receiveOneOf(name, [{ reading: "", xml }], options)).stanza;
+  }
+
+  /**
+   * Waits for a stanza matching any alternative; for an ambiguous requirement each alternative
+   * names a reading, and the one that matched is recorded (ScenarioContext.reading).
+   */
+  async receiveOneOf(name: string, alternatives: Alternative[], options: StepOptions = {}): Promise<{ stanza: Element; reading: string }> {
+    const patterns = alternatives.map((a) => this.pattern(a.xml));
     const timeout = options.withinMs ?? this.env.timeouts.step;
+    const requirement = options.requirement ?? this.defaultRequirement;
     try {
-      const { stanza, captures } = await this.actor(name).expect(pattern, timeout, this.captures);
+      const { stanza, captures, alternative } = await this.actor(name).expectAny(patterns, timeout, this.captures);
       for (const [k, v] of captures) this.captures.set(k, v);
       this.lastReceived = { actor: name, stanza };
-      return stanza;
+      const reading = alternatives[alternative].reading;
+      if (reading) this.reading(requirement, reading, `${name} received ${summarizeStanza(stanza)}`);
+      return { stanza, reading };
     } catch (err) {
       if (!(err instanceof ExpectationTimeout)) throw err;
       const closest = err.closest ? `; closest: ${describeFailure(err.closest)}` : "";
+      const expected = patterns.length === 1 ? summarize(patterns[0]) : `one of ${patterns.map(summarize).join(" | ")}`;
       throw new StepFailure(
-        options.requirement ?? this.defaultRequirement,
-        `${name} expected ${summarize(pattern)}: ${err.message}${closest}`,
-        pretty(pattern),
+        requirement,
+        `${name} expected ${expected}: ${err.message}${closest}`,
+        patterns.map((p, i) => (alternatives[i].reading ? `<!-- reading ${alternatives[i].reading} -->\n` : "") + pretty(p)).join("\n"),
         err.received,
       );
     }
@@ -162,15 +181,30 @@ export class ScenarioContext {
 
   /** A second, separately attributed look at the stanza the previous `receives` consumed. */
   checkLastReceived(xml: string, requirement: string): void {
+    this.checkLastReceivedOneOf([{ reading: "", xml }], requirement);
+  }
+
+  /** As checkLastReceived, with alternatives; the reading of the first that matches is recorded. */
+  checkLastReceivedOneOf(alternatives: Alternative[], requirement: string): string {
     if (!this.lastReceived) throw new ScenarioError("'it matches' needs a previous 'receives' step");
-    const pattern = this.pattern(xml);
-    const result = match(pattern, this.lastReceived.stanza, this.captures);
-    if (!result.ok) {
-      throw new StepFailure(requirement, `the stanza ${this.lastReceived.actor} received does not match: ${describeFailure(result)}`, pretty(pattern), [
-        this.lastReceived.stanza.toString(),
-      ]);
+    const patterns = alternatives.map((a) => this.pattern(a.xml));
+    let closest: MatchFailure | undefined;
+    for (const [i, pattern] of patterns.entries()) {
+      const result = match(pattern, this.lastReceived.stanza, this.captures);
+      if (result.ok) {
+        for (const [k, v] of result.captures) this.captures.set(k, v);
+        const reading = alternatives[i].reading;
+        if (reading) this.reading(requirement, reading, `${this.lastReceived.actor} received ${summarizeStanza(this.lastReceived.stanza)}`);
+        return reading;
+      }
+      if (!closest || result.path.length > closest.path.length) closest = result;
     }
-    for (const [k, v] of result.captures) this.captures.set(k, v);
+    throw new StepFailure(
+      requirement,
+      `the stanza ${this.lastReceived.actor} received does not match${patterns.length > 1 ? " any alternative" : ""}: ${closest ? describeFailure(closest) : ""}`,
+      patterns.map((p) => pretty(p)).join("\n"),
+      [this.lastReceived.stanza.toString()],
+    );
   }
 
   /** Counts the stanzas an actor answered by itself (nesting queries, a server's disco/roster answers) that match. */
@@ -183,6 +217,16 @@ export class ScenarioContext {
 
   check(condition: boolean, requirement: string, message: string, expected = "", received: string[] = []): void {
     if (!condition) throw new StepFailure(requirement, message, expected, received);
+  }
+
+  /**
+   * Records which reading of an ambiguous requirement the target follows (catalogue level
+   * "ambiguous": reported, never failed), with a note saying what showed it.
+   */
+  reading(requirement: string, name: string, detail: string): void {
+    const previous = this.readings[requirement];
+    this.readings[requirement] = previous && previous !== name ? `${previous} + ${name}` : name;
+    this.note(`${requirement}: the target follows the ${name} reading (${detail}).`);
   }
 
   note(text: string): void {
@@ -206,4 +250,13 @@ function summarize(pattern: Element): string {
     .join("");
   const child = pattern.children.find((c): c is Element => typeof c !== "string");
   return `<${pattern.name}${attrs}>${child ? `<${child.name}…>` : ""}`;
+}
+
+/** A received stanza in one line for notes: its name and addressing attributes. */
+function summarizeStanza(stanza: Element): string {
+  const attrs = ["type", "id", "from", "to"]
+    .filter((k) => stanza.attrs[k] !== undefined)
+    .map((k) => ` ${k}='${stanza.attrs[k]}'`)
+    .join("");
+  return `<${stanza.name}${attrs}>`;
 }

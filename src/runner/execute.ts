@@ -1,8 +1,8 @@
-import { loadCatalogue, NOT_IN_VERSION_1 } from "../catalogue/catalogue.js";
+import { loadCatalogue, NOT_IN_VERSION_1, SECTION_NEEDS } from "../catalogue/catalogue.js";
 import { aggregateRequirements } from "../report/aggregate.js";
 import type { Scenario } from "../scenario/model.js";
 import type { TargetDriver } from "./environment.js";
-import type { RunResult, ScenarioResult, TargetInfo } from "./result.js";
+import type { RequirementResult, RunResult, ScenarioResult, TargetInfo } from "./result.js";
 import { runSuite } from "./runner.js";
 import { SUITE_VERSION, xepVersion } from "./version.js";
 
@@ -52,7 +52,7 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
           const reason = `target unreachable: ${err instanceof Error ? err.message : String(err)}`;
           unreachable.push(`${driver.role}: ${reason}`);
           for (const s of suite) {
-            const result: ScenarioResult = { id: s.id, title: s.title, role: s.role, file: s.file, requirements: s.requirements, verdict: "error", reason, notes: [], durationMs: 0, transcript: [] };
+            const result: ScenarioResult = { id: s.id, title: s.title, role: s.role, file: s.file, requirements: s.requirements, verdict: "error", reason, notes: [], readings: {}, durationMs: 0, transcript: [] };
             scenarios.push(result);
             options.onResult?.(result);
           }
@@ -79,14 +79,17 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
         });
         interrupted ||= outcome.interrupted;
         const notApplicable = new Set(description.protocolVersion === 1 ? NOT_IN_VERSION_1 : []);
-        requirements.push(
-          ...aggregateRequirements(
-            scenarios.filter((s) => s.role === description.role),
-            loadCatalogue(),
-            description.role,
-            notApplicable,
-          ),
+        const aggregated = aggregateRequirements(
+          scenarios.filter((s) => s.role === description.role),
+          loadCatalogue(),
+          description.role,
+          notApplicable,
+          (r) => {
+            const need = SECTION_NEEDS[r.section];
+            return need ? driver.unsupported([need]) : undefined;
+          },
         );
+        requirements.push(...(options.strict ? aggregated.map(strictRequirement) : aggregated));
       } finally {
         await driver.close();
       }
@@ -107,7 +110,13 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
   return { run, unreachable };
 }
 
+/** --strict: a scenario that could not run for a missing feature fails, blaming the requirement it is about (not its prerequisites). */
 function strictVerdict(result: ScenarioResult): ScenarioResult {
   if (result.verdict !== "not-supported") return result;
-  return { ...result, verdict: "fail", reason: `not supported, and --strict counts that as failure: ${result.reason}` };
+  return { ...result, verdict: "fail", failedRequirement: result.requirements[0], reason: `${result.requirements[0]}: not supported, and --strict counts that as failure: ${result.reason}` };
+}
+
+function strictRequirement(r: RequirementResult): RequirementResult {
+  if (r.verdict !== "not-supported") return r;
+  return { ...r, verdict: "fail", reason: `not supported, and --strict counts that as failure: ${r.reason}` };
 }

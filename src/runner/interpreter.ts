@@ -34,6 +34,12 @@ async function runStep(step: Step, ctx: ScenarioContext): Promise<void> {
       }
       return;
     }
+    case "receive-one-of":
+      await ctx.receiveOneOf(step.actor, step.alternatives, { requirement, withinMs: step.withinMs });
+      return;
+    case "it-matches-one-of":
+      ctx.checkLastReceivedOneOf(step.alternatives, requirement);
+      return;
     case "it-matches":
       return ctx.checkLastReceived(step.xml, requirement);
     case "wait":

@@ -1,11 +1,16 @@
 import type { Level } from "../catalogue/catalogue.js";
 
-export type Verdict = "pass" | "fail" | "not-supported" | "not-applicable" | "error";
+/**
+ * "untested": a requirement no scenario verifies although it applies to the target (a MUST
+ * without a scenario never lets a run claim compliance). Only requirements get it, never scenarios.
+ */
+export type Verdict = "pass" | "fail" | "not-supported" | "not-applicable" | "error" | "untested";
 
 /** Worst first: a requirement's verdict is the worst of its scenarios' verdicts. */
 export const VERDICT_SEVERITY: Record<Verdict, number> = {
-  error: 4,
-  fail: 3,
+  error: 5,
+  fail: 4,
+  untested: 3,
   "not-supported": 2,
   pass: 1,
   "not-applicable": 0,
@@ -34,6 +39,8 @@ export interface ScenarioResult {
   evidence?: { step: string; line: number; expected: string; received: string[] };
   /** Informational findings (e.g. which reading of an ambiguous rule the target follows). */
   notes: string[];
+  /** Ambiguous requirement ID → the short name of the reading the target follows (e.g. "strict", "lenient"). */
+  readings: Record<string, string>;
   durationMs: number;
   transcript: TranscriptEntry[];
 }
@@ -48,6 +55,8 @@ export interface RequirementResult {
   verdict: Verdict;
   /** Why, when not pass (e.g. "blocked by failure of SRV-FWD-02"). */
   reason: string;
+  /** Ambiguous requirements: the reading the target follows, from its scenarios (several joined by " + "). */
+  reading?: string;
   scenarios: string[];
 }
 

@@ -26,6 +26,7 @@ export async function runScenario(scenario: Scenario, driver: TargetDriver, uid:
     file: scenario.file,
     requirements: scenario.requirements,
     notes: [] as string[],
+    readings: {} as Record<string, string>,
     transcript: transcript.entries,
   };
   const finish = (verdict: ScenarioResult["verdict"], reason: string, extra: Partial<ScenarioResult> = {}): ScenarioResult => ({
@@ -48,6 +49,7 @@ export async function runScenario(scenario: Scenario, driver: TargetDriver, uid:
     env = await driver.open(scenario, uid);
     ctx = new ScenarioContext(scenario, env, transcript, uid, options.release);
     base.notes = ctx.notes;
+    base.readings = ctx.readings;
     const body = scenario.kind === "text" ? runTextScenario(scenario, ctx) : scenario.run(ctx);
     await raceDeadline(body, options.deadlineMs, options.signal);
     return finish("pass", "");

@@ -86,6 +86,7 @@ function notRun(scenario: Scenario, reason: string): ScenarioResult {
     verdict: "error",
     reason,
     notes: [],
+    readings: {},
     durationMs: 0,
     transcript: [],
   };

@@ -28,6 +28,12 @@ export interface ScenarioHeader {
   file: string;
 }
 
+/** `reading NAME:` and its stanza, inside a `… one of:` block. */
+export interface ReadingAlternative {
+  reading: string;
+  xml: string;
+}
+
 interface StepBase {
   line: number;
   /** The requirement this step checks, when it differs from the scenario's first. */
@@ -43,6 +49,10 @@ export type Step =
   | (StepBase & { kind: "receive"; actor: string; xml: string; withinMs?: number })
   | (StepBase & { kind: "receive-nothing"; actor: string; xml?: string; withinMs?: number })
   | (StepBase & { kind: "asked-at-most"; actor: string; times: number; xml: string })
+  /** Waits for a stanza matching one of the alternatives, each naming the reading of an ambiguous rule it shows. */
+  | (StepBase & { kind: "receive-one-of"; actor: string; alternatives: ReadingAlternative[]; withinMs?: number })
+  /** The stanza the previous `receives` consumed matches one of the alternatives (its reading is recorded). */
+  | (StepBase & { kind: "it-matches-one-of"; alternatives: ReadingAlternative[] })
   /** Checks the stanza consumed by the previous `receives` step against a further pattern. */
   | (StepBase & { kind: "it-matches"; xml: string })
   | (StepBase & { kind: "wait"; ms: number });

@@ -1,4 +1,4 @@
-import { NEEDS, type CastEntry, type Need, type Role, type Step, type TextScenario } from "./model.js";
+import { NEEDS, type CastEntry, type Need, type ReadingAlternative, type Role, type Step, type TextScenario } from "./model.js";
 
 export class ScenarioSyntaxError extends Error {
   constructor(
@@ -15,7 +15,7 @@ const ACTOR = "([A-Za-z][\\w-]*)";
 const TAG = "(?:\\s+\\[([A-Z]+-[A-Z]+-\\d+)\\])?";
 const DURATION = "(\\d+)\\s*ms";
 
-const STEP_PATTERNS: { re: RegExp; build: (m: RegExpExecArray, line: number, text: string) => Step; block: "none" | "required" }[] = [
+const STEP_PATTERNS: { re: RegExp; build: (m: RegExpExecArray, line: number, text: string) => Step; block: "none" | "required" | "alternatives" }[] = [
   { re: new RegExp(`^${ACTOR} connects${TAG}$`), block: "none", build: (m, line, text) => ({ kind: "connect", actor: m[1], requirement: m[2], line, text }) },
   { re: new RegExp(`^${ACTOR} disconnects${TAG}$`), block: "none", build: (m, line, text) => ({ kind: "disconnect", actor: m[1], requirement: m[2], line, text }) },
   { re: new RegExp(`^${ACTOR} sends( raw)?:${TAG}$`), block: "required", build: (m, line, text) => ({ kind: "send", actor: m[1], raw: Boolean(m[2]), requirement: m[3], xml: "", line, text }) },
@@ -39,6 +39,12 @@ const STEP_PATTERNS: { re: RegExp; build: (m: RegExpExecArray, line: number, tex
     block: "required",
     build: (m, line, text) => ({ kind: "asked-at-most", actor: m[1], times: Number(m[2]), requirement: m[3], xml: "", line, text }),
   },
+  {
+    re: new RegExp(`^${ACTOR} receives one of(?: within ${DURATION})?:${TAG}$`),
+    block: "alternatives",
+    build: (m, line, text) => ({ kind: "receive-one-of", actor: m[1], withinMs: num(m[2]), requirement: m[3], alternatives: [], line, text }),
+  },
+  { re: new RegExp(`^it matches one of:${TAG}$`), block: "alternatives", build: (m, line, text) => ({ kind: "it-matches-one-of", requirement: m[1], alternatives: [], line, text }) },
   { re: new RegExp(`^it matches:${TAG}$`), block: "required", build: (m, line, text) => ({ kind: "it-matches", requirement: m[1], xml: "", line, text }) },
   { re: new RegExp(`^wait ${DURATION}$`), block: "none", build: (m, line, text) => ({ kind: "wait", ms: Number(m[1]), line, text }) },
 ];
@@ -93,15 +99,20 @@ export function parseScenario(source: string, file: string): TextScenario {
     if (!matched || !matched.m) throw err(lineNo, `unknown step '${text}'`);
     const step = matched.p.build(matched.m, lineNo, text);
     if ("actor" in step && !cast.some((c) => c.name === step.actor)) throw err(lineNo, `actor '${step.actor}' is not in the cast`);
-    if (matched.p.block === "required") {
+    if (matched.p.block !== "none") {
       const block: string[] = [];
+      const firstBlockLine = i + 1;
       while (i < lines.length && (/^\s/.test(lines[i]) || !lines[i].trim())) {
         block.push(lines[i]);
         i++;
       }
-      const xml = block.join("\n").trim();
-      if (!xml) throw err(lineNo, `step '${text}' needs an indented stanza below it`);
-      (step as { xml: string }).xml = xml;
+      if (matched.p.block === "alternatives") {
+        (step as { alternatives: ReadingAlternative[] }).alternatives = parseAlternatives(block, firstBlockLine, text, err);
+      } else {
+        const xml = block.join("\n").trim();
+        if (!xml) throw err(lineNo, `step '${text}' needs an indented stanza below it`);
+        (step as { xml: string }).xml = xml;
+      }
     }
     steps.push(step);
   }
@@ -129,6 +140,41 @@ export function parseScenario(source: string, file: string): TextScenario {
     steps,
     file,
   };
+}
+
+/**
+ * The block of a `… one of:` step: `reading NAME:` lines at the block's first indentation,
+ * each followed by its stanza, indented deeper.
+ */
+function parseAlternatives(block: string[], firstLine: number, stepText: string, err: (line: number, message: string) => ScenarioSyntaxError): ReadingAlternative[] {
+  const alternatives: ReadingAlternative[] = [];
+  let indent: number | undefined;
+  let current: { reading: string; lines: string[]; line: number } | undefined;
+  const close = () => {
+    if (!current) return;
+    const xml = current.lines.join("\n").trim();
+    if (!xml) throw err(current.line, `'reading ${current.reading}:' needs an indented stanza below it`);
+    alternatives.push({ reading: current.reading, xml });
+  };
+  for (const [offset, line] of block.entries()) {
+    if (!line.trim() || line.trim().startsWith("#")) continue;
+    const depth = line.length - line.trimStart().length;
+    indent ??= depth;
+    if (depth === indent) {
+      const head = /^\s+reading ([a-z][\w-]*):$/.exec(line.trimEnd());
+      if (!head) throw err(firstLine + offset, `expected 'reading NAME:' in the block of '${stepText}', got '${line.trim()}'`);
+      close();
+      if (alternatives.some((a) => a.reading === head[1])) throw err(firstLine + offset, `reading '${head[1]}' given twice`);
+      current = { reading: head[1], lines: [], line: firstLine + offset };
+    } else if (depth > indent && current) {
+      current.lines.push(line);
+    } else {
+      throw err(firstLine + offset, `stanza outside a 'reading NAME:' of '${stepText}'`);
+    }
+  }
+  close();
+  if (alternatives.length < 2) throw err(firstLine - 1, `step '${stepText}' needs at least two 'reading NAME:' alternatives`);
+  return alternatives;
 }
 
 function list(value: string): string[] {
