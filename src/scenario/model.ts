@@ -2,8 +2,8 @@
 export type Role = "server" | "component";
 
 /** Optional target features a scenario may need (ServerFeatures keys, plus "other-component"). */
-export type Need = "filtering" | "bareDisco" | "remainingDiscoInfo" | "remainingDiscoItems" | "clientMode" | "otherComponent";
-export const NEEDS: readonly Need[] = ["filtering", "bareDisco", "remainingDiscoInfo", "remainingDiscoItems", "clientMode", "otherComponent"];
+export type Need = "filtering" | "bareDisco" | "remainingDiscoInfo" | "remainingDiscoItems" | "clientMode" | "otherComponent" | "undelegatedDomain";
+export const NEEDS: readonly Need[] = ["filtering", "bareDisco", "remainingDiscoInfo", "remainingDiscoItems", "clientMode", "otherComponent", "undelegatedDomain"];
 
 export interface CastEntry {
   /** Name used in steps and variables, e.g. juliet, me. */

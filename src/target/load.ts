@@ -56,6 +56,7 @@ function parseServer(root: Json, f: Fields): ServerTarget {
     },
     undelegatedNamespace: root.undelegatedNamespace === undefined ? "jabber:iq:version" : f.string(root.undelegatedNamespace, "undelegatedNamespace"),
     foreignDomain: root.foreignDomain === undefined ? "montague.example" : f.string(root.foreignDomain, "foreignDomain"),
+    ...(root.undelegatedDomain === undefined ? {} : { undelegatedDomain: f.string(root.undelegatedDomain, "undelegatedDomain") }),
     features: {
       filtering: flag("filtering"),
       bareDisco: flag("bareDisco"),

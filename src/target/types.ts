@@ -59,6 +59,11 @@ export interface ServerTarget {
   undelegatedNamespace: string;
   /** A domain the server does not host (SRV-FWD-06). */
   foreignDomain: string;
+  /**
+   * A second domain the server hosts, with accounts juliet and romeo registered too, where
+   * delegation is not activated (SRV-FWD-11); scenarios needing it are not-supported without it.
+   */
+  undelegatedDomain?: string;
   features: ServerFeatures;
   /** Milliseconds: a step waiting for a stanza, a "nothing within" window, connecting. */
   timeouts: { step: number; quiet: number; connect: number; giveUp?: number };

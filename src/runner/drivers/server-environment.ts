@@ -26,6 +26,7 @@ export function serverEnvironment(target: ServerTarget, version: ProtocolVersion
     "probe.bare.plain": probeBareFeature(plain),
     "probe.form": PROBE_FORM_TYPE,
   };
+  if (target.undelegatedDomain) variables.undelegated = target.undelegatedDomain;
   if (filtered) {
     variables["ns.filtered"] = filtered.namespace;
     variables["attr.filtered"] = filtered.attributes?.[0] ?? "";

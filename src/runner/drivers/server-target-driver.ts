@@ -69,6 +69,7 @@ export class ServerTargetDriver implements TargetDriver {
       if (feature && !this.target.features[feature]) return `target file does not declare features.${feature}`;
       if (need === "filtering" && !this.target.delegations.filtered) return "target file has no filtered delegation";
       if (need === "otherComponent" && !this.target.components.other) return "target file has no second component (components.other)";
+      if (need === "undelegatedDomain" && !this.target.undelegatedDomain) return "target file has no second, undelegated hosted domain (undelegatedDomain)";
     }
     return undefined;
   }
