@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { startMockServer } from "../mocks/server/index.js";
 
 const BIN = new URL("../bin/xep0355", import.meta.url).pathname;
 
@@ -78,6 +79,52 @@ describe("xep0355 CLI", () => {
     expect(JSON.parse(await readFile(join(dir, "results.json"), "utf8")).scenarios[0].verdict).toBe("error");
   });
 
+  it("a refused component handshake is a set-up error: exit 3, naming the credential, no verdict", async () => {
+    const mock = await startMockServer();
+    try {
+      const dir = await reportsDir();
+      const file = join(dir, "target.json");
+      await writeFile(file, JSON.stringify(mockTarget(mock, { secret: "Not-the-s3cret" })));
+      const r = await cli(["run", "--target", file, "--only", "srv-adv-01-advertisement", "--reports", join(dir, "reports"), "--quiet"]);
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(/set-up error, no verdict: server: .*refused the handshake of component pubsub.capulet.test \(not-authorized\): check components.managing.secret in the target file/);
+      expect(r.stdout).not.toMatch(/compliant/);
+      expect(r.stdout + r.stderr).not.toContain("Not-the-s3cret");
+    } finally {
+      await mock.stop();
+    }
+  });
+
+  it("a MUST without a scenario is untested: never compliant, exit 1 (features.clientMode declared, no client-mode scenario)", async () => {
+    const mock = await startMockServer();
+    try {
+      const dir = await reportsDir();
+      const file = join(dir, "target.json");
+      await writeFile(file, JSON.stringify(mockTarget(mock, { clientMode: true })));
+      // One scenario (not --only, which reports only what it covers): every other row is reported too.
+      await mkdir(join(dir, "one"));
+      await copyFile("suites/server/adv-01-advertisement.scenario", join(dir, "one", "adv-01.scenario"));
+      const r = await cli(["run", "--target", file, "--scenarios", join(dir, "one"), "--reports", join(dir, "reports"), "--quiet"]);
+      const results = JSON.parse(await readFile(join(dir, "reports", "results.json"), "utf8")) as { requirements: { id: string; verdict: string }[] };
+      expect(results.requirements.find((x) => x.id === "SRV-CLI-01")?.verdict).toBe("untested");
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/incomplete: .*untested: .*SRV-CLI-01/);
+    } finally {
+      await mock.stop();
+    }
+  });
+
+  it("--strict counts not-supported as failure: exit 1, blaming only the requirement that was not supported", async () => {
+    const dir = await reportsDir();
+    const r = await cli(["run", "--role", "server", "--strict", "--reports", dir, "--quiet"]);
+    expect(r.code).toBe(1);
+    const results = JSON.parse(await readFile(join(dir, "results.json"), "utf8")) as { requirements: { id: string; verdict: string; level: string }[] };
+    const failing = results.requirements.filter((x) => x.verdict === "fail").map((x) => x.id);
+    expect(failing.length).toBeGreaterThan(0);
+    // Only the client-mode rows (the mock has admin mode only) are not supported by the mock.
+    expect(failing.every((id) => id.startsWith("SRV-CLI-")), failing.join(", ")).toBe(true);
+  });
+
   it("Ctrl-C still writes the reports for what finished", async () => {
     const dir = await reportsDir();
     const r = await cli(["run", "--role", "server", "--concurrency", "1", "--reports", dir], { interruptAfterMs: 2500 });
@@ -117,3 +164,21 @@ describe("xep0355 CLI", () => {
     expect(everything).toContain("[redacted]");
   });
 });
+
+/** A target file for an in-process mock server (its default accounts and components). */
+function mockTarget(mock: { c2sPort: number; componentPort: number }, options: { secret?: string; clientMode?: boolean } = {}) {
+  return {
+    role: "server",
+    name: "mock server through a target file",
+    host: "127.0.0.1",
+    domain: "capulet.test",
+    c2sPort: mock.c2sPort,
+    componentPort: mock.componentPort,
+    version: 2,
+    accounts: { juliet: { username: "juliet", password: "juliet-pass" }, romeo: { username: "romeo", password: "romeo-pass" } },
+    components: { managing: { jid: "pubsub.capulet.test", secret: options.secret ?? "managing-secret" }, other: { jid: "other.capulet.test", secret: "other-secret" } },
+    delegations: { plain: { namespace: "http://jabber.org/protocol/pubsub" }, filtered: { namespace: "urn:xmpp:mam:2", attributes: ["node"] } },
+    features: { filtering: true, bareDisco: true, remainingDiscoInfo: true, remainingDiscoItems: true, clientMode: options.clientMode ?? false },
+    timeouts: { step: 1500, quiet: 200, connect: 3000 },
+  };
+}

@@ -48,8 +48,8 @@ function target(c2sPort: number, componentPort: number, accounts = { juliet: "ju
 async function run(t: ServerTarget, only: string[]) {
   const scenarios = (await loadSuite("server")).filter((s) => only.includes(s.id));
   const started = Date.now();
-  const { run, unreachable } = await executeRun([{ driver: new ServerTargetDriver(t), scenarios }], { concurrency: 2, scenarioDeadlineMs: 10_000, strict: false });
-  return { run, unreachable, ms: Date.now() - started };
+  const { run, unreachable, setupErrors } = await executeRun([{ driver: new ServerTargetDriver(t), scenarios }], { concurrency: 2, scenarioDeadlineMs: 10_000, strict: false });
+  return { run, unreachable, setupErrors, ms: Date.now() - started };
 }
 
 describe("a misbehaving target gets a clear verdict within its timeout", () => {
@@ -87,13 +87,29 @@ describe("a misbehaving target gets a clear verdict within its timeout", () => {
     expect(Date.now() - started).toBeLessThan(6000);
   });
 
-  it("a wrong component secret is a connection error, not a conformance failure", async () => {
+  it("a wrong component secret is a set-up error naming the credential, not a conformance failure", async () => {
     const mock = await startMockServer();
     try {
-      const { run: result } = await run(target(mock.c2sPort, mock.componentPort, undefined, "wrong"), ["srv-adv-01-advertisement"]);
+      const { run: result, setupErrors } = await run(target(mock.c2sPort, mock.componentPort, undefined, "Wr0ng-s3cret-x"), ["srv-adv-01-advertisement"]);
       expect(result.scenarios[0].verdict).toBe("error");
-      expect(result.scenarios[0].reason).toMatch(/me could not connect/);
+      expect(result.scenarios[0].reason).toMatch(/set-up error: .*the target refused the handshake of component pubsub.capulet.test \(not-authorized\): check components.managing.secret/);
+      expect(setupErrors).toEqual([expect.stringContaining("components.managing.secret")]);
       expect(JSON.stringify(result)).not.toContain("managing-secret");
+      expect(JSON.stringify(result)).not.toContain("Wr0ng-s3cret-x");
+    } finally {
+      await mock.stop();
+    }
+  });
+
+  it("a refused login is a set-up error naming the account", async () => {
+    const mock = await startMockServer();
+    try {
+      // juliet's login is the driver's first probe: the run ends before any scenario (exit 3).
+      const juliet = await run(target(mock.c2sPort, mock.componentPort, { juliet: "not-her-password", romeo: "romeo-pass" }), ["srv-fwd-01-no-to"]);
+      expect(juliet.unreachable).toEqual([expect.stringMatching(/set-up error: the target refused the login of juliet on .*\(not-authorized\): check accounts.juliet/)]);
+      // romeo's is found by the scenario that logs him in.
+      const romeo = await run(target(mock.c2sPort, mock.componentPort, { juliet: "juliet-pass", romeo: "not-his-password" }), ["srv-rep-02-addresses-server"]);
+      expect(romeo.setupErrors).toEqual([expect.stringMatching(/refused the login of romeo@capulet.test \(not-authorized\): check accounts.romeo/)]);
     } finally {
       await mock.stop();
     }

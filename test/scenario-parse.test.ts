@@ -18,6 +18,33 @@ describe("scenario text format", () => {
     ]);
   });
 
+  it("parses 'receives one of' and 'it matches one of' with their named readings", () => {
+    const s = parseScenario(
+      header +
+        "juliet receives one of: [SRV-REP-07]\n  reading strict:\n    <iq type='error' id='q'>\n      <error/>\n    </iq>\n  reading lenient:\n    <iq type='result' id='q'/>\n" +
+        "it matches one of:\n  reading keeps-to:\n    <iq to='x'/>\n  reading no-to:\n    <iq match:absent='to'/>\n",
+      "x.scenario",
+    );
+    expect(s.steps[0]).toMatchObject({
+      kind: "receive-one-of",
+      actor: "juliet",
+      requirement: "SRV-REP-07",
+      alternatives: [
+        { reading: "strict", xml: "<iq type='error' id='q'>\n      <error/>\n    </iq>" },
+        { reading: "lenient", xml: "<iq type='result' id='q'/>" },
+      ],
+    });
+    expect(s.steps[1]).toMatchObject({ kind: "it-matches-one-of", alternatives: [{ reading: "keeps-to" }, { reading: "no-to" }] });
+  });
+
+  it.each([
+    ["one reading only", header + "juliet receives one of:\n  reading strict:\n    <iq/>\n", /needs at least two 'reading NAME:' alternatives/],
+    ["a stanza outside a reading", header + "juliet receives one of:\n  <iq/>\n", /x.scenario:11: expected 'reading NAME:'/],
+    ["a reading without stanza", header + "juliet receives one of:\n  reading a:\n  reading b:\n    <iq/>\n", /'reading a:' needs an indented stanza/],
+  ])("rejects a 'one of' block with %s", (_what, source, message) => {
+    expect(() => parseScenario(source, "x.scenario")).toThrow(message);
+  });
+
   it.each([
     ["an unknown step", header + "juliet sendz:\n  <iq/>\n", /x.scenario:10: unknown step 'juliet sendz:'/],
     ["an actor not in the cast", header + "romeo connects\n", /x.scenario:10: actor 'romeo' is not in the cast/],

@@ -5,7 +5,7 @@ import { bareJid, parseJid, sameJid } from "../../src/protocol/jid.js";
 import { NS, bareNestingNode, delegationNamespace, nestingNode } from "../../src/protocol/namespaces.js";
 import { iqError, iqResult } from "../../src/protocol/stanzas.js";
 import type { ProtocolVersion } from "../../src/target/types.js";
-import type { ComponentFault } from "./faults.js";
+import type { ComponentFault, ComponentReadings } from "./faults.js";
 import { PEP_FEATURES, PepStore, type PepAnswer } from "./pep.js";
 
 export const MOCK_COMPONENT_SOFTWARE = "xep0355-mock-component";
@@ -39,6 +39,8 @@ export interface MockComponentOptions {
   serverDomain: string;
   version: ProtocolVersion;
   faults: ComponentFault[];
+  /** Which reading of each ambiguous G row to follow (default: ME-REP-04 keeps-from). */
+  readings?: ComponentReadings;
   /** Namespaces it implements and will manage once the server delegates them (default: pubsub). */
   delegatedNamespaces?: string[];
   /** Per-forward behaviour, besides the in-stanza marker. */
@@ -65,6 +67,8 @@ export class MockComponent implements RunningMockComponent {
   private readonly managed: string[];
   private readonly pep: PepStore;
   private advertised = new Set<string>();
+  /** Fault ME-SEC-03 only: whoever sent the first advertisement, taken for the server. */
+  private firstAdvertiser: string | undefined;
   private readonly pending = new Map<string, (answer: Element | undefined) => void>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private connection: Component | undefined;
@@ -212,7 +216,7 @@ export class MockComponent implements RunningMockComponent {
   private onMessage(message: Element): void {
     const delegation = message.getChild("delegation", this.ns);
     if (!delegation) return;
-    if (!this.trusted(message.attrs.from)) {
+    if (!this.trustedAdvertiser(message.attrs.from)) {
       this.log(`ignored a delegation advertisement from ${message.attrs.from ?? "(no from)"}`);
       return;
     }
@@ -225,9 +229,21 @@ export class MockComponent implements RunningMockComponent {
     this.log(`delegated: ${[...this.advertised].join(", ") || "(none)"}`);
   }
 
-  /** ME-SEC-01: only the server may advertise and forward. */
-  private trusted(from: string | undefined): boolean {
+  /** ME-SEC-01: only the server may forward. */
+  private trustedForwarder(from: string | undefined): boolean {
     return this.has("ME-SEC-01") || sameJid(from, this.options.serverDomain);
+  }
+
+  /**
+   * ME-SEC-03: only the server's own advertisement counts, whatever arrived before it; the
+   * server's JID is configuration, never learnt from the stream.
+   */
+  private trustedAdvertiser(from: string | undefined): boolean {
+    if (this.has("ME-SEC-03")) {
+      this.firstAdvertiser ??= from ?? "";
+      return sameJid(from, this.firstAdvertiser);
+    }
+    return sameJid(from, this.options.serverDomain);
   }
 
   // --- disco (#disco_nesting) ----------------------------------------------------
@@ -274,7 +290,7 @@ export class MockComponent implements RunningMockComponent {
 
   private async onForward(outer: Element, delegation: Element): Promise<void> {
     // ME-SEC-01: a forward from anyone but the server is refused, before anything in it is looked at.
-    if (!this.trusted(outer.attrs.from)) {
+    if (!this.trustedForwarder(outer.attrs.from)) {
       this.log(`refused a forward from ${outer.attrs.from ?? "(no from)"}`);
       return this.send(iqError(outer, "forbidden", "auth"));
     }
@@ -324,7 +340,14 @@ export class MockComponent implements RunningMockComponent {
     if (iqs.length !== 1) return iqs.length ? `${iqs.length} inner IQs` : "no inner IQ";
     const inner = iqs[0];
     const ns = namespaceOf(inner);
-    if (ns !== undefined && ns !== NS.client) return `inner IQ in namespace '${ns}'`;
+    if (this.has("ME-ROB-03")) {
+      // The fault: only the one shape it was written for.
+      if (childElements(forwarded[0]).length !== 1) return "something besides the inner IQ in <forwarded/>";
+      if (ns !== NS.client) return `inner IQ in namespace '${ns}'`;
+    }
+    // ME-ROB-03: XEP-0297 allows a <delay/> next to the stanza (ignored here), and the spec's
+    // §7.2.4/§7.2.5 examples leave the inner IQ unqualified, i.e. in urn:xmpp:forward:0.
+    if (ns !== undefined && ns !== NS.client && ns !== NS.forward) return `inner IQ in namespace '${ns}'`;
     if (!inner.attrs.from) return "inner IQ without 'from'";
     if (!inner.attrs.id) return "inner IQ without 'id'";
     if (inner.attrs.type !== "get" && inner.attrs.type !== "set") return `inner IQ of type '${inner.attrs.type}'`;
@@ -367,7 +390,9 @@ export class MockComponent implements RunningMockComponent {
       id: inner.attrs.id,
       to: inner.attrs.from,
     });
-    if (inner.attrs.to) reply.attrs.from = inner.attrs.to;
+    // ME-REP-04 (ambiguous): from = the original 'to' (keeps-from), or none as in the spec's examples (no-from).
+    if (this.has("ME-REP-04")) reply.attrs.from = bareJid(String(inner.attrs.from));
+    else if (inner.attrs.to && (this.options.readings?.["ME-REP-04"] ?? "keeps-from") === "keeps-from") reply.attrs.from = inner.attrs.to;
     if (this.has("ME-REP-02")) {
       reply.attrs.to = bareJid(String(inner.attrs.from));
       reply.attrs.id = `${inner.attrs.id}-reply`;

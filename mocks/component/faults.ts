@@ -7,13 +7,16 @@ export const COMPONENT_FAULTS = {
   "ME-REP-01": "answers forwards without the <delegation/> wrapper (<forwarded/> directly in the outer result)",
   "ME-REP-02": "addresses the inner reply to the sender's bare JID, with a new id",
   "ME-REP-03": "acts on behalf of the outer 'from' (the server, which it treats as an administrator) instead of the inner one",
+  "ME-REP-04": "sets the inner reply's 'from' to the sender's bare JID, whatever the original 'to' was (neither reading: not the original 'to', not absent)",
   "ME-DSC-01": "does not list the delegation namespace in its disco#info",
   "ME-DSC-02": "answers item-not-found on the nesting node urn:xmpp:delegation:N::NS",
   "ME-DSC-03": "answers item-not-found on the bare nesting node urn:xmpp:delegation:N:bare:NS",
   "ME-ROB-01": "handles forwards in namespaces that were not delegated to it as if they were",
   "ME-ROB-02": "answers malformed forwards (no <forwarded/>, no or two inner IQs, no inner 'from') with an empty result",
-  "ME-SEC-01": "accepts forwards and delegation advertisements from any sender, not only its server",
+  "ME-ROB-03": "refuses (bad-request) a <forwarded/> holding anything but one jabber:client IQ: a <delay/> next to it, or an inner IQ without xmlns='jabber:client' as in the spec's examples",
+  "ME-SEC-01": "accepts forwards from any sender, not only its server",
   "ME-SEC-02": "asks the server whether an account exists and answers service-unavailable for a missing one (item-not-found otherwise)",
+  "ME-SEC-03": "takes the sender of the first delegation advertisement it receives for its server (as libervia-pubsub does without server_jid), and from then on trusts only that sender's advertisements",
 } as const;
 
 export type ComponentFault = keyof typeof COMPONENT_FAULTS;
@@ -21,3 +24,11 @@ export type ComponentFault = keyof typeof COMPONENT_FAULTS;
 export function isComponentFault(id: string): id is ComponentFault {
   return id in COMPONENT_FAULTS;
 }
+
+/** Readings of the ambiguous G rows the mock can follow (the catalogue never fails either). */
+export interface ComponentReadings {
+  /** ME-REP-04: the inner reply's 'from' is the original 'to' (keeps-from, default) or absent (no-from, as in the spec's examples). */
+  "ME-REP-04"?: "keeps-from" | "no-from";
+}
+
+export const COMPONENT_READINGS = { "ME-REP-04": ["keeps-from", "no-from"] } as const;

@@ -1,7 +1,7 @@
 import { MockComponent, type MockComponentOptions, type RunningMockComponent } from "./component.js";
 
 export { MockComponent, MOCK_COMPONENT_SOFTWARE, BEHAVIOUR_NS, type ForwardBehaviour, type MockComponentOptions, type RunningMockComponent } from "./component.js";
-export { COMPONENT_FAULTS, isComponentFault, type ComponentFault } from "./faults.js";
+export { COMPONENT_FAULTS, COMPONENT_READINGS, isComponentFault, type ComponentFault, type ComponentReadings } from "./faults.js";
 export { PepStore } from "./pep.js";
 
 /** Connects a fresh mock managing entity to the server at host:port; resolves once its handshake is accepted. */

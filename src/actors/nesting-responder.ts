@@ -1,5 +1,6 @@
 import { Element } from "../xml/element.js";
-import { NS } from "../protocol/namespaces.js";
+import { delegationNamespace, NS } from "../protocol/namespaces.js";
+import type { ProtocolVersion } from "../target/types.js";
 import type { AutoResponder } from "./component-actor.js";
 
 /** Distinctive features the suite's managing entity publishes, so nesting (SRV-DSC-02/05/06) is visible in the server's answers. */
@@ -8,10 +9,18 @@ export const probeBareFeature = (namespace: string) => `urn:xep0355-suite:probe-
 export const PROBE_FORM_TYPE = "urn:xep0355-suite:probe-form";
 export const PROBE_IDENTITY = { category: "pubsub", type: "pep", name: "xep0355-suite" };
 
+/** Both revisions' namespaces (v0.5, v0.4.1). */
+const DELEGATION_NAMESPACES = [delegationNamespace(2), delegationNamespace(1)];
+
 /**
  * Answers the server's disco#info queries on the nesting nodes
  * `urn:xmpp:delegation:N::NS` and `…:N:bare:NS` (#disco_nesting), whenever the
  * server asks (before or after the advertisement).
+ *
+ * SRV-ADV-05: when a server (wrongly) nests the delegation namespace itself, the
+ * answer holds only the probe features, never `urn:xmpp:delegation:N`: a server
+ * that copies it into its own disco#info must not pass SRV-DSC-01 thanks to us,
+ * and the probe feature showing up there is the evidence that it nested it.
  */
 export function nestingResponder(delegationNs: string): AutoResponder {
   const serverPrefix = `${delegationNs}::`;
@@ -27,7 +36,7 @@ export function nestingResponder(delegationNs: string): AutoResponder {
     const answer = new Element("iq", { type: "result", id: stanza.attrs.id, to: stanza.attrs.from, from: stanza.attrs.to });
     const info = answer.c("query", { xmlns: NS.discoInfo, node });
     if (bare) info.c("identity", PROBE_IDENTITY);
-    info.c("feature", { var: namespace });
+    if (!DELEGATION_NAMESPACES.includes(namespace)) info.c("feature", { var: namespace });
     info.c("feature", { var: bare ? probeBareFeature(namespace) : probeFeature(namespace) });
     if (!bare) {
       const form = info.c("x", { xmlns: NS.dataForms, type: "result" });
@@ -35,5 +44,25 @@ export function nestingResponder(delegationNs: string): AutoResponder {
       form.c("field", { var: "namespace" }).c("value").t(namespace);
     }
     return answer;
+  };
+}
+
+/**
+ * The managing entity's responder for a target whose version may not be known yet
+ * (`doctor`, `"version": "auto"` detection). Prosody asks a managing entity for its
+ * nesting features once per process and keeps the answer: every connection made as
+ * the managing component must answer exactly as the suite's managing entity does in
+ * a run, or the suite changes the target's state and a later run sees wrong nested
+ * features (SRV-DSC-02, SRV-DSC-05, SRV-DSC-06). With "auto", both revisions' nodes
+ * are answered; a server only asks those of the revision it speaks.
+ */
+export function managingNestingResponder(version: ProtocolVersion | "auto"): AutoResponder {
+  const responders = (version === "auto" ? [2, 1] as const : [version]).map((v) => nestingResponder(delegationNamespace(v)));
+  return (stanza) => {
+    for (const respond of responders) {
+      const answer = respond(stanza);
+      if (answer) return answer;
+    }
+    return undefined;
   };
 }

@@ -2,6 +2,7 @@ import { connect as tcpConnect } from "node:net";
 import { noPositionals, parseCommandArgs } from "./args.js";
 import { ClientActor } from "../actors/client-actor.js";
 import { ComponentActor } from "../actors/component-actor.js";
+import { managingNestingResponder } from "../actors/nesting-responder.js";
 import { Transcript } from "../actors/transcript.js";
 import { NS } from "../protocol/namespaces.js";
 import { loadTargetFile } from "../target/load.js";
@@ -48,7 +49,11 @@ function checks(t: ServerTarget): Check[] {
     new ClientActor(`doctor-${key}`, new Transcript(), { host: t.host, port: t.c2sPort, domain: t.domain, connectTimeoutMs: timeout }, t.accounts[key], `doctor-${process.pid}`);
   const component = (key: "managing" | "other") => {
     const c = t.components[key]!;
-    return new ComponentActor(`doctor-${key}`, new Transcript(), { host: t.host, port: c.port ?? t.componentPort, connectTimeoutMs: timeout, settleMs: t.timeouts.quiet * 3 }, c);
+    // Connected as the managing entity, the doctor answers the nesting queries exactly as the run's managing
+    // entity will: Prosody asks them once per process and keeps the answer (SRV-DSC-02/05/06; item 8, the
+    // suite does not change the target's state). ejabberd delegates nothing until they are answered.
+    const responder = key === "managing" ? managingNestingResponder(t.version) : undefined;
+    return new ComponentActor(`doctor-${key}`, new Transcript(), { host: t.host, port: c.port ?? t.componentPort, connectTimeoutMs: timeout, settleMs: t.timeouts.quiet * 3 }, c, responder);
   };
   const list: Check[] = [
     { name: `c2s port ${t.host}:${t.c2sPort} answers`, run: () => tcpOpen(t.host, t.c2sPort, timeout), fix: "start the server, or correct host / c2sPort in the target file" },

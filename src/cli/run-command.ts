@@ -78,7 +78,7 @@ export async function runCommand(args: string[]): Promise<number> {
   runDeadline.unref();
   const total = plans.reduce((n, p) => n + p.scenarios.length, 0);
   const progress = values.quiet ? undefined : createProgress(total);
-  const { run, unreachable } = await executeRun(plans, {
+  const { run, unreachable, setupErrors } = await executeRun(plans, {
     concurrency,
     scenarioDeadlineMs: deadline,
     strict: Boolean(values.strict),
@@ -98,13 +98,20 @@ export async function runCommand(args: string[]): Promise<number> {
     await writeExpected(run, target?.name ?? "embedded mocks", values["write-expected"]);
     process.stdout.write(`expected verdicts written to ${values["write-expected"]}\n`);
   }
-  process.stdout.write(`\n${formatRequirementTable(run.requirements, { scenarios: run.scenarios })}\n`);
-  process.stdout.write(`${formatSummary(run)}\n`);
+  if (setupErrors.length === 0) {
+    process.stdout.write(`\n${formatRequirementTable(run.requirements, { scenarios: run.scenarios })}\n`);
+    process.stdout.write(`${formatSummary(run)}\n`);
+  }
   if (values.only) process.stdout.write(`partial run (--only ${values.only}): only the requirements these scenarios cover are reported\n`);
   process.stdout.write(`reports: ${paths.join(", ")}\n`);
   for (const line of unreachable) process.stderr.write(`xep0355: ${line}\n`);
   if (run.interrupted) return EXIT.interrupted;
   if (unreachable.length > 0) return EXIT.unreachable;
+  if (setupErrors.length > 0) {
+    // Set-up mistakes are not non-compliance: no verdict, exit 3, and which credential to check.
+    for (const line of setupErrors) process.stderr.write(`xep0355: set-up error, no verdict: ${line}\n`);
+    return EXIT.unreachable;
+  }
   if (values.expect) {
     const differences = compareWithExpected(run, await readExpectedFile(values.expect));
     if (differences.length === 0) {

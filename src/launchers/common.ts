@@ -7,6 +7,8 @@ import type { ServerTarget } from "../target/types.js";
 export const HOST = "127.0.0.1";
 export const DOMAIN = "capulet.test";
 export const FOREIGN_DOMAIN = "montague.example";
+/** SRV-FWD-11: a second domain both launchers host, with juliet and romeo, where delegation is not activated. */
+export const UNDELEGATED_DOMAIN = `undelegated.${DOMAIN}`;
 
 export function secret(): string {
   return randomBytes(12).toString("hex");
@@ -67,6 +69,7 @@ export function baseTarget(
     },
     undelegatedNamespace: "jabber:iq:version",
     foreignDomain: FOREIGN_DOMAIN,
+    undelegatedDomain: UNDELEGATED_DOMAIN,
     ...rest,
   };
 }
@@ -79,4 +82,14 @@ export function delegatedNamespaces(target: ServerTarget): { namespace: string; 
   if (target.features.remainingDiscoInfo) list.push({ namespace: "urn:xmpp:delegation:2:bare:disco#info:*", attributes: [] });
   if (target.features.remainingDiscoItems) list.push({ namespace: "urn:xmpp:delegation:2:bare:disco#items:*", attributes: [] });
   return list;
+}
+
+/**
+ * SRV-ADV-05: the namespaces of XEP-0355 itself, which a careless administrator delegates too and which
+ * a server must neither advertise nor forward "whatever the configuration says" (#rules 5). The launchers
+ * configure them on purpose, so the rule is provoked rather than trivially met.
+ */
+export function selfDelegationNamespaces(version: ServerTarget["version"]): string[] {
+  if (version === "auto") return ["urn:xmpp:delegation:2", "urn:xmpp:delegation:1"];
+  return [`urn:xmpp:delegation:${version}`];
 }

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { ServerTarget } from "../target/types.js";
 import { LauncherMissingError, type LaunchedServer, type LaunchOptions, type ServerLauncher } from "./launcher.js";
-import { baseTarget, delegatedNamespaces, HOST, logDirFor, missingPaths, packageVersion, run } from "./common.js";
+import { baseTarget, delegatedNamespaces, HOST, logDirFor, missingPaths, packageVersion, run, selfDelegationNamespaces } from "./common.js";
 import { freePorts, PortInUseError, retryOnPortConflict, waitForListening } from "./ports.js";
 import { ServerRun, tail } from "./run.js";
 
@@ -17,17 +17,30 @@ const lua = (s: string): string => JSON.stringify(s);
 
 function snippet(target: ServerTarget): string {
   const managing = target.components.managing;
-  const entries = delegatedNamespaces(target).map(({ namespace, attributes }) => {
+  const entry = (namespace: string, attributes: string[] = []) => {
     const filtering = attributes.length ? `\n\t\t\tfiltering = { ${attributes.map(lua).join("; ")} };` : "";
     return `\t\t[${lua(namespace)}] = {${filtering}\n\t\t\tjid = ${lua(managing.jid)};\n\t\t};`;
-  });
+  };
+  const entries = delegatedNamespaces(target).map(({ namespace, attributes }) => entry(namespace, attributes));
   const other = target.components.other;
   return [
     `VirtualHost ${lua(target.domain)}`,
     `\tdelegations = {`,
     ...entries,
+    `\t\t-- SRV-ADV-05: the delegation namespace itself, as a careless admin might; a conformant server neither`,
+    `\t\t-- advertises nor forwards it (#rules 5). Test servers only.`,
+    // mod_delegation speaks urn:xmpp:delegation:2 only, whatever the target file's version
+    ...selfDelegationNamespaces(2).map((ns) => entry(ns)),
     `\t}`,
     ``,
+    ...(target.undelegatedDomain
+      ? [
+          `-- SRV-FWD-11: a second hosted domain where delegation is not activated (accounts juliet and romeo here too)`,
+          `VirtualHost ${lua(target.undelegatedDomain)}`,
+          `\tmodules_disabled = { "delegation" }`,
+          ``,
+        ]
+      : []),
     `-- XEP-0114 component holding the delegations; mod_delegation must be enabled on it too, or no advertisement is sent`,
     `Component ${lua(managing.jid)}`,
     `\tcomponent_secret = ${lua(managing.secret)}`,
@@ -125,9 +138,11 @@ async function launchOnce(options: LaunchOptions): Promise<LaunchedServer> {
     await fs.promises.mkdir(path.join(server.dir, "certs"));
     await fs.promises.writeFile(cfg, config(target, server.dir, ports, path.join(logs, "prosody.log")));
     const { juliet, romeo } = target.accounts;
+    // SRV-FWD-11: the same accounts, with the same passwords, on the undelegated domain too
+    const domains = [target.domain, ...(target.undelegatedDomain ? [target.undelegatedDomain] : [])];
     const [name] = await Promise.all([
       software(),
-      ...[juliet, romeo].map((a) => run(PROSODYCTL, ["--config", cfg, "register", a.username, target.domain, a.password])),
+      ...domains.flatMap((domain) => [juliet, romeo].map((a) => run(PROSODYCTL, ["--config", cfg, "register", a.username, domain, a.password]))),
     ]);
     const consoleLog = path.join(logs, "prosody.console.log");
     const pid = server.spawn(PROSODY, ["--config", cfg, "-F"], process.env, consoleLog);

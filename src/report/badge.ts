@@ -5,18 +5,27 @@ import { overallVerdict, summarize } from "./aggregate.js";
 
 /**
  * reports/badge.svg: a shields.io-style flat badge, "XEP-0355 | MUST 27/27 · SHOULD 5/7".
- * Green when compliant, red when a MUST fails, orange when a MUST errored (no failure) or the run
- * was interrupted.
+ * Green only when compliant; red when a MUST fails, orange when a MUST errored (no failure) or the
+ * run was interrupted, grey when a MUST is untested (no scenario verifies it, no failure or error):
+ * the last two are prefixed "incomplete".
  */
 
-export const BADGE_COLOURS = { green: "#2ea44f", red: "#d73a49", orange: "#e36209", label: "#555" } as const;
+export const BADGE_COLOURS = { green: "#2ea44f", red: "#d73a49", orange: "#e36209", grey: "#9f9f9f", label: "#555" } as const;
 
 export interface BadgeContent {
   label: string;
   message: string;
   colour: string;
-  state: "compliant" | "failing" | "error" | "incomplete";
+  state: "compliant" | "failing" | "error" | "untested" | "incomplete";
 }
+
+const STATE_COLOUR: Record<BadgeContent["state"], string> = {
+  compliant: BADGE_COLOURS.green,
+  failing: BADGE_COLOURS.red,
+  error: BADGE_COLOURS.orange,
+  untested: BADGE_COLOURS.grey,
+  incomplete: BADGE_COLOURS.orange,
+};
 
 export function badgeContent(run: RunResult): BadgeContent {
   const overall = overallVerdict(run.requirements);
@@ -27,12 +36,13 @@ export function badgeContent(run: RunResult): BadgeContent {
   let state: BadgeContent["state"] = "compliant";
   if (overall.failingMust.length > 0) state = "failing";
   else if (overall.erroredMust.length > 0) state = "error";
-  if (run.interrupted) {
+  else if (overall.untestedMust.length > 0) state = "untested";
+  else if (!overall.compliant) state = "error"; // not reachable today; never green without compliance
+  if (run.interrupted || state === "untested") {
     message = `incomplete · ${message}`;
     if (state === "compliant") state = "incomplete";
   }
-  const colour = state === "compliant" ? BADGE_COLOURS.green : state === "failing" ? BADGE_COLOURS.red : BADGE_COLOURS.orange;
-  return { label: "XEP-0355", message, colour, state };
+  return { label: "XEP-0355", message, colour: STATE_COLOUR[state], state };
 }
 
 // Advance widths of Verdana at 11px (the shields.io font), enough for the characters badges use.

@@ -1,6 +1,6 @@
 import { loadCatalogue } from "../catalogue/catalogue.js";
 import type { RequirementResult, RunResult, ScenarioResult, Verdict } from "../runner/result.js";
-import { LEVEL_GROUPS, overallVerdict, requirementVerdict, summarize } from "./aggregate.js";
+import { LEVEL_GROUPS, overallVerdict, summarize } from "./aggregate.js";
 
 export interface FormatOptions {
   /** Default: stdout is a TTY and NO_COLOR is unset or empty (https://no-color.org). */
@@ -16,7 +16,7 @@ const WORDS: Record<Verdict, string> = {
   untested: "UNTESTED",
 };
 
-// ANSI SGR: green, red, yellow, dim, magenta.
+// ANSI SGR: green, red, yellow, dim, magenta, bright red.
 const COLOURS: Record<Verdict, string> = {
   pass: "32",
   fail: "31",
@@ -26,7 +26,9 @@ const COLOURS: Record<Verdict, string> = {
   untested: "91",
 };
 
+/** Requirement rows fit every word; scenario lines only the scenario verdicts (never "untested"). */
 const WORD_WIDTH = Math.max(...Object.values(WORDS).map((w) => w.length));
+const SCENARIO_WORD_WIDTH = Math.max(...Object.entries(WORDS).filter(([v]) => v !== "untested").map(([, w]) => w.length));
 
 function useColor(options?: FormatOptions): boolean {
   return options?.color ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
@@ -38,7 +40,7 @@ function paint(verdict: Verdict, text: string, color: boolean): string {
 }
 
 export function formatScenarioLine(s: ScenarioResult, options?: FormatOptions): string {
-  const word = paint(s.verdict, WORDS[s.verdict].padEnd(WORD_WIDTH), useColor(options));
+  const word = paint(s.verdict, WORDS[s.verdict].padEnd(SCENARIO_WORD_WIDTH), useColor(options));
   if (s.verdict === "pass") return `  ${word} ${s.id}  (${Math.round(s.durationMs)} ms)`;
   const prefix = s.verdict === "fail" && s.failedRequirement && !s.reason.startsWith(s.failedRequirement) ? `${s.failedRequirement}: ` : "";
   return `  ${word} ${s.id}  ${prefix}${s.reason}`.trimEnd();
@@ -54,9 +56,20 @@ function sectionTitles(): Map<string, string> {
   return titles;
 }
 
+/** "reading: lenient" for an ambiguous requirement whose scenarios recorded the reading the target follows. */
+export function readingLabel(r: RequirementResult): string {
+  return r.reading ? `reading: ${r.reading}` : "";
+}
+
+/** The requirement's reason without a leading "<its ID>: ". */
+function ownReason(r: RequirementResult): string {
+  return r.reason.startsWith(`${r.id}: `) ? r.reason.slice(r.id.length + 2) : r.reason;
+}
+
 /**
- * Requirements grouped by catalogue section, columns ID, level, verdict, scenario count. With
- * `scenarios`, non-passing rows also get their reason (e.g. "blocked by failure of SRV-REP-01").
+ * Requirements grouped by catalogue section, columns ID, level, verdict, scenario count, then the
+ * reading of an ambiguous row ("reading: lenient"). With `scenarios` (the run's), non-passing rows
+ * also get their reason (e.g. "blocked by failure of SRV-REP-01", "no scenario verifies it").
  */
 export function formatRequirementTable(
   reqs: RequirementResult[],
@@ -77,11 +90,8 @@ export function formatRequirementTable(
     }
     const word = paint(r.verdict, WORDS[r.verdict].padEnd(WORD_WIDTH), color);
     let line = `  ${r.id.padEnd(idWidth)}  ${r.level.padEnd(levelWidth)}  ${word}  ${scenarioCount(r).padEnd(countWidth)}`;
-    if (options?.scenarios && r.verdict !== "pass") {
-      const ofReq = options.scenarios.filter((s) => r.scenarios.includes(s.id));
-      const reason = requirementVerdict(r.id, ofReq, new Set(r.verdict === "not-applicable" ? [r.id] : [])).reason;
-      if (reason) line += `  ${reason}`;
-    }
+    if (r.reading) line += `  ${readingLabel(r)}`;
+    if (options?.scenarios && r.verdict !== "pass" && r.reason) line += `  ${ownReason(r)}`;
     lines.push(line.trimEnd());
   }
   return lines.join("\n");
@@ -96,6 +106,7 @@ export function formatSummary(run: RunResult): string {
     let line = `  ${group.padEnd(9)}  ${String(g.passed).padStart(3)}/${String(g.total).padEnd(3)} pass`;
     if (g.failing.length > 0) line += `  failing: ${g.failing.join(", ")}`;
     if (g.errored.length > 0) line += `  errored: ${g.errored.join(", ")}`;
+    if (g.untested.length > 0) line += `  untested: ${g.untested.length}`;
     if (g.notSupported.length > 0) line += `  not supported: ${g.notSupported.length}`;
     lines.push(line);
   }

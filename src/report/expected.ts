@@ -1,26 +1,53 @@
 import { readFile, writeFile } from "node:fs/promises";
 import type { RunResult, Verdict } from "../runner/result.js";
 
-/** suites/expected/<target>.json: the verdict per scenario the suite reaches today against a real target (a ratchet). */
+/**
+ * suites/expected/<target>.json: the verdict per scenario the suite reaches today against a real
+ * target (a ratchet), and the reading it follows of each ambiguous requirement.
+ */
 export interface ExpectedVerdicts {
   target: string;
   software?: string;
   verdicts: Record<string, Verdict>;
+  /**
+   * Requirement ID → the reading the target follows (RequirementResult.reading). Optional: a file
+   * without it (written before readings existed) pins verdicts only, and readings are not compared.
+   */
+  readings?: Record<string, string>;
 }
 
 export async function readExpected(path: string): Promise<ExpectedVerdicts> {
   const data = JSON.parse(await readFile(path, "utf8")) as ExpectedVerdicts;
   if (typeof data.verdicts !== "object" || data.verdicts === null) throw new Error(`${path}: no 'verdicts' object`);
+  if (data.readings !== undefined) {
+    const ok = typeof data.readings === "object" && data.readings !== null && !Array.isArray(data.readings);
+    if (!ok || Object.values(data.readings).some((r) => typeof r !== "string")) {
+      throw new Error(`${path}: 'readings' must map requirement IDs to reading names`);
+    }
+  }
   return data;
+}
+
+/** The readings a run recorded, by requirement ID (only requirements with one). */
+export function runReadings(run: RunResult): Record<string, string> {
+  return Object.fromEntries(run.requirements.filter((r) => r.reading).map((r) => [r.id, r.reading as string]));
 }
 
 export async function writeExpected(run: RunResult, target: string, path: string): Promise<void> {
   const verdicts = Object.fromEntries(run.scenarios.map((s) => [s.id, s.verdict]));
-  const data: ExpectedVerdicts = { target, software: run.targets.map((t) => t.software).filter(Boolean).join("; ") || undefined, verdicts };
+  const data: ExpectedVerdicts = {
+    target,
+    software: run.targets.map((t) => t.software).filter(Boolean).join("; ") || undefined,
+    verdicts,
+    readings: runReadings(run),
+  };
   await writeFile(path, JSON.stringify(data, null, 2) + "\n", "utf8");
 }
 
-/** Every difference, in either direction: an expected failure that now passes is a difference too. */
+/**
+ * Every difference, in either direction: an expected failure that now passes is a difference too,
+ * and so is a change of reading (or a reading appearing or disappearing) when the file pins readings.
+ */
 export function compareWithExpected(run: RunResult, expected: ExpectedVerdicts): string[] {
   const differences: string[] = [];
   const actual = new Map(run.scenarios.map((s) => [s.id, s]));
@@ -30,5 +57,23 @@ export function compareWithExpected(run: RunResult, expected: ExpectedVerdicts):
     else if (got.verdict !== verdict) differences.push(`${id}: expected ${verdict}, got ${got.verdict}${got.reason ? ` (${got.reason})` : ""}`);
   }
   for (const [id, got] of actual) if (!(id in expected.verdicts)) differences.push(`${id}: not in the expected file (got ${got.verdict})`);
+  if (expected.readings) differences.push(...compareReadings(run, expected.readings));
+  return differences;
+}
+
+function compareReadings(run: RunResult, expected: Record<string, string>): string[] {
+  const differences: string[] = [];
+  const actual = runReadings(run);
+  const requirement = new Map(run.requirements.map((r) => [r.id, r]));
+  for (const [id, reading] of Object.entries(expected)) {
+    const got = actual[id];
+    if (got === reading) continue;
+    const r = requirement.get(id);
+    const why = !r ? "it was not reported" : `none was recorded (${r.verdict}${r.reason ? `: ${r.reason}` : ""})`;
+    differences.push(got ? `${id}: expected the ${reading} reading, got ${got}` : `${id}: expected the ${reading} reading, but ${why}`);
+  }
+  for (const [id, got] of Object.entries(actual)) {
+    if (!(id in expected)) differences.push(`${id}: reading ${got} not in the expected file`);
+  }
   return differences;
 }

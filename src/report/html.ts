@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import { loadCatalogue, XEP_URL } from "../catalogue/catalogue.js";
 import type { RequirementResult, RunResult, ScenarioResult, TargetInfo, Verdict } from "../runner/result.js";
 import { type Element } from "../xml/element.js";
-import { LEVEL_GROUPS, levelGroup, overallVerdict, summarize, type LevelGroup } from "./aggregate.js";
+import { LEVEL_GROUPS, levelGroup, overallVerdict, summarize, type LevelGroup, type OverallVerdict } from "./aggregate.js";
 import { buildSequence, failureFocus } from "./sequence.js";
 import { renderSequence } from "./sequence-svg.js";
 import { esc, renderXmlText, resolvePath, type XmlMark } from "./xml-html.js";
@@ -69,10 +69,18 @@ function formatDuration(ms: number): string {
 
 // ——— header ————————————————————————————————————————————————————————————————
 
+/** The header's verdict: an interrupted run, or one whose only MUST gap is untested ones, is incomplete. */
+export function pageVerdict(run: RunResult, overall: OverallVerdict): { state: string; word: string } {
+  if (run.interrupted) return { state: "incomplete", word: "Incomplete run" };
+  if (overall.compliant) return { state: "compliant", word: "Compliant" };
+  if (overall.failingMust.length > 0) return { state: "not-compliant", word: "Not compliant" };
+  if (overall.erroredMust.length > 0) return { state: "errored", word: "Not compliant" };
+  return { state: "untested", word: "Incomplete" };
+}
+
 function headerHtml(run: RunResult): string {
   const overall = overallVerdict(run.requirements);
-  const state = run.interrupted ? "incomplete" : overall.compliant ? "compliant" : overall.failingMust.length > 0 ? "not-compliant" : "errored";
-  const word = run.interrupted ? "Incomplete run" : overall.compliant ? "Compliant" : "Not compliant";
+  const { state, word } = pageVerdict(run, overall);
   const targets = run.targets.length > 0 ? run.targets : [];
   const unreached = targets.length === 0 ? `<div class="meta-item wide"><span class="k">target</span><span class="v">not reached</span></div>` : "";
   const targetRows = unreached + targets
@@ -108,16 +116,19 @@ function levelCards(run: RunResult): string {
   const summary = summarize(run.requirements);
   const cards = LEVEL_GROUPS.map((g: LevelGroup) => {
     const s = summary[g];
-    const cls = s.failing.length > 0 ? "bad" : s.errored.length > 0 ? "warn" : s.total === 0 ? "none" : s.passed === s.total ? "good" : "partial";
+    const cls =
+      s.failing.length > 0 ? "bad" : s.errored.length > 0 ? "warn" : s.untested.length > 0 ? "untested" : s.total === 0 ? "none" : s.passed === s.total ? "good" : "partial";
     const pct = (n: number) => (s.total === 0 ? 0 : (100 * n) / s.total);
     const bar =
       `<div class="bar" aria-hidden="true"><span class="seg s-pass" style="width:${pct(s.passed)}%"></span>` +
       `<span class="seg s-fail" style="width:${pct(s.failing.length)}%"></span>` +
       `<span class="seg s-error" style="width:${pct(s.errored.length)}%"></span>` +
+      `<span class="seg s-untested" style="width:${pct(s.untested.length)}%"></span>` +
       `<span class="seg s-ns" style="width:${pct(s.notSupported.length)}%"></span></div>`;
     const details = [
       s.failing.length ? `<span class="c-fail">${s.failing.length} failing</span>` : "",
       s.errored.length ? `<span class="c-error">${s.errored.length} error</span>` : "",
+      s.untested.length ? `<span class="c-untested">${s.untested.length} untested</span>` : "",
       s.notSupported.length ? `<span class="c-ns">${s.notSupported.length} not supported</span>` : "",
     ].filter(Boolean);
     const note = g === "MUST" ? "decides compliance" : g === "implied" || g === "ambiguous" ? "reported, not counted" : "";
@@ -166,10 +177,12 @@ function requirementRow(r: RequirementResult, verdictOf: Map<string, Verdict>): 
     : `<span class="muted">none</span>`;
   const reasonText = r.reason.startsWith(`${r.id}: `) ? r.reason.slice(r.id.length + 2) : r.reason;
   const reason = r.verdict !== "pass" && reasonText ? `<div class="reason">${esc(reasonText)}</div>` : "";
+  const reading = r.reading ? `<div class="reading" title="which reading of this ambiguous rule the target follows (either is accepted)">reading: <strong>${esc(r.reading)}</strong></div>` : "";
   const anchor = r.anchor ? `<a class="spec" href="${XEP_URL}#${esc(r.anchor)}" title="XEP-0355 §${esc(r.anchor)}">#${esc(r.anchor)}</a>` : "";
-  return `<tr id="${requirementAnchor(r.id)}" class="req row-${r.verdict}" data-verdict="${r.verdict}">
+  const readingAttr = r.reading ? ` data-reading="${esc(r.reading)}"` : "";
+  return `<tr id="${requirementAnchor(r.id)}" class="req row-${r.verdict}" data-verdict="${r.verdict}"${readingAttr}>
 <td class="c-id"><code>${esc(r.id)}</code></td><td class="c-level"><span class="level l-${slug(levelGroup(r.level))}">${esc(r.level)}</span></td>
-<td class="c-verdict">${badge(r.verdict)}</td><td class="c-text">${catalogueText(r.text)}${reason}</td><td class="c-spec">${anchor}</td><td class="c-scn">${scenarios}</td></tr>`;
+<td class="c-verdict">${badge(r.verdict)}${reading}</td><td class="c-text">${catalogueText(r.text)}${reason}</td><td class="c-spec">${anchor}</td><td class="c-scn">${scenarios}</td></tr>`;
 }
 
 // ——— scenarios ————————————————————————————————————————————————————————————————
@@ -249,6 +262,12 @@ function scenarioHtml(s: ScenarioResult, index: number, run: RunResult): string 
     .join("");
   const open = s.verdict === "fail" || s.verdict === "error";
   const reason = s.verdict !== "pass" && s.reason ? `<div class="reason-box r-${s.verdict}"><strong>${VERDICT_LABEL[s.verdict]}</strong>${s.failedRequirement ? ` on <a href="#${requirementAnchor(s.failedRequirement)}">${esc(s.failedRequirement)}</a>` : ""}: ${esc(s.reason)}</div>` : "";
+  const readings = Object.entries(s.readings ?? {});
+  const readingChips = readings.length
+    ? `<div class="scn-meta scn-readings"><span class="k">readings</span> ${readings
+        .map(([id, name]) => `<span class="reading-chip" data-requirement="${esc(id)}" data-reading="${esc(name)}"><a href="#${requirementAnchor(id)}">${esc(id)}</a>: <strong>${esc(name)}</strong></span>`)
+        .join("")}</div>`
+    : "";
   const notes = s.notes.length ? `<div class="notes"><div class="k">Notes</div><ul>${s.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul></div>` : "";
   let diagram = "";
   if (s.transcript.length > 0) {
@@ -264,7 +283,7 @@ function scenarioHtml(s: ScenarioResult, index: number, run: RunResult): string 
 <summary>${badge(s.verdict)}<span class="scn-id">${esc(s.id)}</span><span class="scn-title">${esc(s.title)}</span><span class="scn-time">${esc(formatDuration(s.durationMs))}</span></summary>
 <div class="scn-body">
 <div class="scn-meta"><span class="k">requirements</span> ${reqLinks}<span class="k file">file</span> <code>${esc(s.file)}</code></div>
-${reason}${explanation(s)}${notes}${diagram}
+${readingChips}${reason}${explanation(s)}${notes}${diagram}
 </div></details>`;
 }
 
@@ -292,8 +311,8 @@ function scenarioCounts(run: RunResult): string {
 
 export function buildHtmlReport(run: RunResult): string {
   const overall = overallVerdict(run.requirements);
-  const title = `XEP-0355 conformance — ${run.interrupted ? "incomplete" : overall.compliant ? "compliant" : "not compliant"}${run.targets[0]?.software ? ` — ${run.targets[0].software}` : ""}`;
-  const problems = run.requirements.filter((r) => r.verdict === "fail" || r.verdict === "error").length;
+  const title = `XEP-0355 conformance — ${pageVerdict(run, overall).word.toLowerCase().replace(" run", "")}${run.targets[0]?.software ? ` — ${run.targets[0].software}` : ""}`;
+  const problems = run.requirements.filter((r) => r.verdict === "fail" || r.verdict === "error" || r.verdict === "untested").length;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -407,7 +426,7 @@ const CSS = `
 :root {
   --bg: #f5f6f8; --panel: #fff; --ink: #1b2430; --muted: #667085; --line: #e3e7ed; --line2: #eef1f5;
   --pass: #15803d; --pass-bg: #dcfce7; --fail: #c0262d; --fail-bg: #fde2e2; --error: #c2570c; --error-bg: #ffedd5;
-  --ns: #8a6d0b; --ns-bg: #fdf3c4; --na: #6b7280; --na-bg: #eceef1; --accent: #2f5bd3;
+  --ns: #8a6d0b; --ns-bg: #fdf3c4; --untested: #5b21b6; --untested-bg: #ede9fe; --na: #6b7280; --na-bg: #eceef1; --accent: #2f5bd3;
   --mono: ui-monospace, "SFMono-Regular", "Menlo", "Consolas", "DejaVu Sans Mono", "Liberation Mono", monospace;
   --sans: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "DejaVu Sans", "Liberation Sans", Arial, sans-serif;
 }
@@ -431,6 +450,7 @@ h1 { margin: 2px 0 0; font-size: 26px; font-weight: 650; letter-spacing: -.01em;
 .verdict-compliant { background: #16a34a; color: #fff; }
 .verdict-not-compliant { background: #dc2626; color: #fff; }
 .verdict-incomplete, .verdict-errored { background: #ea580c; color: #fff; }
+.verdict-untested { background: #6d28d9; color: #fff; }
 .verdict-line { margin: 10px 0 16px; color: #d0d5dd; font-size: 14.5px; }
 .meta { display: grid; grid-template-columns: repeat(auto-fit, minmax(160px, 1fr)); gap: 8px 24px; border-top: 1px solid #344054; padding-top: 14px; }
 .meta-item { display: flex; flex-direction: column; min-width: 0; }
@@ -443,15 +463,15 @@ main { max-width: 1280px; margin: 0 auto; padding: 22px 32px 40px; }
 .cards { display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 14px; }
 .card { background: var(--panel); border: 1px solid var(--line); border-radius: 12px; padding: 14px 16px 12px; border-top: 4px solid var(--na); }
 .card-good { border-top-color: var(--pass); } .card-bad { border-top-color: var(--fail); } .card-warn { border-top-color: var(--error); }
-.card-partial { border-top-color: #d4a72c; } .card-none { opacity: .65; }
+.card-partial { border-top-color: #d4a72c; } .card-untested { border-top-color: #8b5cf6; } .card-none { opacity: .65; }
 .card-level { font-weight: 700; font-size: 12.5px; letter-spacing: .08em; color: var(--muted); }
 .card-count .n { font-size: 30px; font-weight: 700; line-height: 1.2; }
 .card-count .d { font-size: 18px; color: var(--muted); font-weight: 600; }
 .bar { display: flex; height: 7px; border-radius: 4px; overflow: hidden; background: var(--na-bg); margin: 6px 0 8px; }
 .seg { display: block; height: 100%; }
-.s-pass { background: #22c55e; } .s-fail { background: #ef4444; } .s-error { background: #f97316; } .s-ns { background: #e7c84a; }
+.s-pass { background: #22c55e; } .s-fail { background: #ef4444; } .s-error { background: #f97316; } .s-ns { background: #e7c84a; } .s-untested { background: #a78bfa; }
 .card-details { font-size: 12.5px; color: var(--muted); }
-.c-fail { color: var(--fail); font-weight: 600; } .c-error { color: var(--error); font-weight: 600; } .c-ns { color: var(--ns); }
+.c-fail { color: var(--fail); font-weight: 600; } .c-error { color: var(--error); font-weight: 600; } .c-ns { color: var(--ns); } .c-untested { color: var(--untested); font-weight: 600; }
 .card-note { font-size: 11px; color: #98a2b3; margin-top: 2px; }
 
 .toolbar { position: sticky; top: 0; z-index: 5; display: flex; align-items: center; justify-content: space-between; gap: 12px;
@@ -475,14 +495,17 @@ table.reqs { width: 100%; border-collapse: collapse; }
 .reqs th { text-align: left; font-size: 11px; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); font-weight: 600; padding: 7px 10px; border-bottom: 1px solid var(--line); }
 .reqs td { padding: 8px 10px; border-bottom: 1px solid var(--line2); vertical-align: top; }
 .reqs tr:last-child td { border-bottom: 0; }
-.reqs tr.row-fail td { background: #fff6f6; } .reqs tr.row-error td { background: #fff9f2; }
+.reqs tr.row-fail td { background: #fff6f6; } .reqs tr.row-error td { background: #fff9f2; } .reqs tr.row-untested td { background: #faf8ff; }
 .reqs tr.flash td { background: #fff4c2; transition: background .3s; }
 .c-id { width: 112px; white-space: nowrap; } .c-id code { font-weight: 600; font-size: 12.5px; }
 .c-level { width: 96px; white-space: nowrap; } .c-verdict { width: 128px; white-space: nowrap; }
 .c-spec { width: 140px; font-size: 12.5px; } .c-scn { width: 280px; }
 .c-text { color: #344054; } .c-text code { background: #f2f4f7; padding: 0 3px; border-radius: 4px; font-size: 12px; }
 .reason { margin-top: 4px; font-size: 12.5px; color: var(--muted); }
-tr.row-fail .reason { color: var(--fail); } tr.row-error .reason { color: var(--error); }
+tr.row-fail .reason { color: var(--fail); } tr.row-error .reason { color: var(--error); } tr.row-untested .reason { color: var(--untested); }
+.reading { margin-top: 4px; font-size: 11.5px; color: #475467; white-space: normal; }
+.reading-chip { font-size: 12px; padding: 1px 7px; border-radius: 5px; background: #f4f4f5; color: #3f3f46; }
+.reading-chip a { font-family: var(--mono); }
 .level { font-size: 11.5px; font-weight: 600; padding: 1px 7px; border-radius: 5px; background: #eef2ff; color: #3730a3; }
 .l-SHOULD { background: #ecfeff; color: #155e75; } .l-MAY { background: #f0fdf4; color: #166534; }
 .l-implied, .l-ambiguous { background: #f4f4f5; color: #52525b; }
@@ -490,9 +513,10 @@ tr.row-fail .reason { color: var(--fail); } tr.row-error .reason { color: var(--
 .badge.v-pass { background: var(--pass-bg); color: var(--pass); } .badge.v-fail { background: var(--fail); color: #fff; }
 .badge.v-error { background: var(--error); color: #fff; } .badge.v-not-supported { background: var(--ns-bg); color: var(--ns); }
 .badge.v-not-applicable { background: var(--na-bg); color: var(--na); }
+.badge.v-untested { background: var(--untested-bg); color: var(--untested); box-shadow: inset 0 0 0 1px #c4b5fd; }
 .dot { display: inline-block; width: 8px; height: 8px; border-radius: 50%; flex: none; }
 .dot.v-pass { background: #22c55e; } .dot.v-fail { background: #ef4444; } .dot.v-error { background: #f97316; }
-.dot.v-not-supported { background: #e7c84a; } .dot.v-not-applicable { background: #c4c9d1; }
+.dot.v-not-supported { background: #e7c84a; } .dot.v-not-applicable { background: #c4c9d1; } .dot.v-untested { background: #a78bfa; }
 .scn-link { display: inline-flex; align-items: center; gap: 5px; font-family: var(--mono); font-size: 11.5px; margin: 0 10px 2px 0; white-space: nowrap; }
 
 details.scenario { background: var(--panel); border: 1px solid var(--line); border-radius: 12px; margin: 8px 0; border-left: 4px solid #22c55e; }
@@ -579,9 +603,9 @@ svg.seq .suite-note rect { fill: #f0f9ff; stroke: #bae6fd; } svg.seq .suite-note
 .msg-panel.offending .msg-title { background: #fef2f2; color: #991b1b; }
 .msg-panel pre.xml { border: 0; border-radius: 0; }
 
-body.problems-only tr.req:not(.row-fail):not(.row-error):not(.row-not-supported) { display: none; }
+body.problems-only tr.req:not(.row-fail):not(.row-error):not(.row-untested):not(.row-not-supported) { display: none; }
 body.problems-only details.scenario.v-pass, body.problems-only details.scenario.v-not-applicable { display: none; }
-body.problems-only .req-section:not(:has(tr.row-fail, tr.row-error, tr.row-not-supported)) { display: none; }
+body.problems-only .req-section:not(:has(tr.row-fail, tr.row-error, tr.row-untested, tr.row-not-supported)) { display: none; }
 footer { max-width: 1280px; margin: 0 auto; padding: 0 32px 30px; color: var(--muted); font-size: 12px; }
 @media (max-width: 900px) { .cards { grid-template-columns: repeat(2, 1fr); } .evr { grid-template-columns: 1fr; } .c-scn { width: auto; } }
 @media print { .toolbar { display: none; } details.scenario { break-inside: avoid; } }

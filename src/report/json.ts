@@ -14,17 +14,19 @@ export interface JsonSchema {
   enum?: readonly string[];
   required?: readonly string[];
   properties?: Record<string, JsonSchema>;
-  additionalProperties?: false;
+  /** false: no other property; a schema: every other property's value (a map). */
+  additionalProperties?: false | JsonSchema;
   items?: JsonSchema;
   minimum?: number;
 }
 
 const verdict: JsonSchema = {
   type: "string",
-  enum: ["pass", "fail", "not-supported", "not-applicable", "error"],
+  enum: ["pass", "fail", "not-supported", "not-applicable", "error", "untested"],
   description:
-    "pass: verified; fail: the target broke the rule; not-supported: not exercised (optional feature absent, or no scenario); " +
-    "not-applicable: the rule does not apply to this target; error: the suite could not reach a verdict.",
+    "pass: verified; fail: the target broke the rule (or, with --strict, lacks the feature); not-supported: not exercised, the target lacks the optional feature; " +
+    "not-applicable: the rule does not apply to this target; error: the suite could not reach a verdict; " +
+    "untested (requirements only): it applies, but no scenario verifies it (an untested MUST means no compliance claim).",
 };
 
 const role: JsonSchema = { type: "string", enum: ["server", "component"] };
@@ -79,7 +81,7 @@ export const RESULTS_SCHEMA: JsonSchema = {
     },
     scenario: {
       type: "object",
-      required: ["id", "title", "role", "file", "requirements", "verdict", "reason", "notes", "durationMs", "transcript"],
+      required: ["id", "title", "role", "file", "requirements", "verdict", "reason", "notes", "readings", "durationMs", "transcript"],
       additionalProperties: false,
       properties: {
         id: str(),
@@ -102,6 +104,11 @@ export const RESULTS_SCHEMA: JsonSchema = {
           },
         },
         notes: { type: "array", items: str() },
+        readings: {
+          type: "object",
+          description: "ambiguous requirement ID → the reading the target follows (e.g. strict, lenient); several joined by ' + '",
+          additionalProperties: str("reading name"),
+        },
         durationMs: { type: "number", minimum: 0 },
         transcript: { type: "array", items: { $ref: "#/$defs/transcriptEntry" } },
       },
@@ -119,6 +126,7 @@ export const RESULTS_SCHEMA: JsonSchema = {
         anchor: str("XEP-0355 HTML anchor, without '#'"),
         text: str(),
         verdict: { $ref: "#/$defs/verdict" },
+        reading: str("ambiguous requirements: the reading the target follows, from its scenarios (several joined by ' + '); absent when none was recorded"),
         scenarios: { type: "array", items: str("scenario ID") },
       },
     },

@@ -1,11 +1,11 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import junit, { type Builder, type TestCase } from "junit-report-builder";
+import junit, { type Builder, type TestCase, type TestSuite } from "junit-report-builder";
 import { requirementById, XEP_URL } from "../catalogue/catalogue.js";
 import type { Level } from "../catalogue/catalogue.js";
 import type { RequirementResult, RunResult, ScenarioResult } from "../runner/result.js";
 import { childElements, parseXml, type Element } from "../xml/element.js";
-import { sectionPrefix, type Role } from "./aggregate.js";
+import { overallVerdict, sectionPrefix, type Role } from "./aggregate.js";
 
 export interface JunitOptions {
   /** Where the scenario's transcript was written, if it was; becomes a property and a Jenkins attachment. */
@@ -90,17 +90,49 @@ function addTestCase(tc: TestCase, s: ScenarioResult, run: RunResult, options: J
 }
 
 /**
- * The builder writes a bare <skipped/>; give each its message, in test case order. The root
- * <testsuites> also gets the total time, which the builder leaves out.
+ * What a role's requirements say beyond its test cases (which are scenarios): the reading of each
+ * ambiguous requirement and the untested ones. Suite properties for programs (test case properties
+ * are outside the Jenkins schema): `reading.<ID>` = reading, `untested` = comma-separated IDs.
  */
-function addSkippedMessages(xml: string, messages: (string | undefined)[], totalSeconds: number): string {
+function addRequirementProperties(suite: TestSuite, reqs: RequirementResult[]): void {
+  for (const r of reqs) if (r.reading) suite.property(`reading.${r.id}`, r.reading);
+  const untested = reqs.filter((r) => r.verdict === "untested").map((r) => r.id);
+  if (untested.length > 0) suite.property("untested", untested.join(","));
+}
+
+/** The same for people, as the suite's <system-out>: the role's verdict line, readings, untested requirements. */
+function suiteOutput(reqs: RequirementResult[]): string | undefined {
+  if (reqs.length === 0) return undefined;
+  const lines = [overallVerdict(reqs).line];
+  const withReading = reqs.filter((r) => r.reading);
+  if (withReading.length > 0) {
+    lines.push("readings of ambiguous requirements (either reading is accepted):", ...withReading.map((r) => `  ${r.id}: ${r.reading}`));
+  }
+  const untested = reqs.filter((r) => r.verdict === "untested");
+  if (untested.length > 0) {
+    lines.push("untested (they apply, but no scenario verifies them):", ...untested.map((r) => `  ${r.id} (${r.level})`));
+  }
+  return lines.join("\n");
+}
+
+/**
+ * The builder writes a bare <skipped/>; give each its message, in test case order. Each suite gets
+ * its <system-out> (after its test cases, as the JUnit XSD orders it), and the root <testsuites>
+ * the total time, both of which the builder cannot write.
+ */
+function finishXml(xml: string, messages: (string | undefined)[], suiteOutputs: (string | undefined)[], totalSeconds: number): string {
   const root = parseXml(xml);
   root.attrs.time = String(totalSeconds);
-  const cases = childElements(root).flatMap((suite) => childElements(suite).filter((c) => c.name === "testcase"));
+  const suites = childElements(root);
+  const cases = suites.flatMap((suite) => childElements(suite).filter((c) => c.name === "testcase"));
   cases.forEach((tc: Element, i) => {
     const skipped = tc.getChild("skipped");
     const message = messages[i];
     if (skipped && message) skipped.attrs.message = message;
+  });
+  suites.forEach((suite, i) => {
+    const out = suiteOutputs[i];
+    if (out) suite.c("system-out").t(out);
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n${root.toString()}\n`;
 }
@@ -109,6 +141,7 @@ export function buildJunitXml(run: RunResult, options: JunitOptions = {}): strin
   const builder = rootBuilder.newBuilder().name("xep0355");
   const roles = ROLES.filter((r) => run.scenarios.some((s) => s.role === r));
   const skippedMessages: (string | undefined)[] = [];
+  const suiteOutputs: (string | undefined)[] = [];
   for (const role of roles.length > 0 ? roles : run.targets.map((t) => t.role)) {
     const target = run.targets.find((t) => t.role === role);
     const scenarios = run.scenarios.filter((s) => s.role === role);
@@ -124,10 +157,13 @@ export function buildJunitXml(run: RunResult, options: JunitOptions = {}): strin
     }
     suite.property("suiteVersion", run.suiteVersion);
     if (run.interrupted) suite.property("interrupted", "true");
+    const reqs = run.requirements.filter((r) => r.role === role);
+    addRequirementProperties(suite, reqs);
+    suiteOutputs.push(suiteOutput(reqs));
     for (const s of scenarios) skippedMessages.push(addTestCase(suite.testCase(), s, run, options));
   }
   // Like each suite's time, the root's is the sum of the test case times (scenarios run concurrently).
-  return addSkippedMessages(builder.build(), skippedMessages, seconds(run.scenarios.reduce((sum, s) => sum + s.durationMs, 0)));
+  return finishXml(builder.build(), skippedMessages, suiteOutputs, seconds(run.scenarios.reduce((sum, s) => sum + s.durationMs, 0)));
 }
 
 export async function writeJunitReport(run: RunResult, path: string, options: JunitOptions = {}): Promise<void> {

@@ -2,12 +2,13 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { XEP_URL } from "../catalogue/catalogue.js";
 import type { RequirementResult, RunResult } from "../runner/result.js";
-import { LEVEL_GROUPS, overallVerdict, summarize } from "./aggregate.js";
+import { LEVEL_GROUPS, overallVerdict, summarize, type OverallVerdict } from "./aggregate.js";
 import { configFingerprint } from "./html.js";
 
 /**
  * reports/summary.md, meant for $GITHUB_STEP_SUMMARY (GitHub-flavoured markdown): the verdict line,
- * the counts per level, and the failing, erroring and not-supported requirements with one-line reasons.
+ * the counts per level, the failing, erroring, untested and not-supported requirements with one-line
+ * reasons, and the reading the target follows of each ambiguous requirement.
  */
 
 const MAX_REASON = 220;
@@ -27,13 +28,45 @@ export function mdInline(text: string): string {
     .replace(/([|*_`[\]#~])/g, "\\$1");
 }
 
-function requirementLine(r: RequirementResult): string {
-  const link = r.anchor ? ` ([§${r.anchor}](${XEP_URL}#${r.anchor}))` : "";
+/** " — `a`, `b`, +3 more", or nothing when no scenario lists the requirement. */
+function scenarioSuffix(r: RequirementResult): string {
   const shown = r.scenarios.slice(0, MAX_SCENARIOS).map((s) => `\`${s}\``);
   if (r.scenarios.length > MAX_SCENARIOS) shown.push(`+${r.scenarios.length - MAX_SCENARIOS} more`);
-  const scenarios = shown.length ? ` — ${shown.join(", ")}` : "";
+  return shown.length ? ` — ${shown.join(", ")}` : "";
+}
+
+function requirementLine(r: RequirementResult): string {
+  const link = specLink(r);
+  const scenarios = scenarioSuffix(r);
   const reason = (r.reason || r.verdict).replace(new RegExp(`^${r.id}: `), "");
   return `- **${r.id}** (${r.level})${link}: ${mdInline(reason)}${scenarios}`;
+}
+
+function specLink(r: RequirementResult): string {
+  return r.anchor ? ` ([§${r.anchor}](${XEP_URL}#${r.anchor}))` : "";
+}
+
+/** "- **SRV-REP-07** (ambiguous): **lenient** — `srv-rep-07-inner-error`" for each requirement with a recorded reading. */
+function readingsList(reqs: RequirementResult[]): string[] {
+  const withReading = reqs.filter((r): r is RequirementResult & { reading: string } => Boolean(r.reading));
+  if (withReading.length === 0) return [];
+  const lines = withReading.map(
+    (r) => `- **${r.id}** (${r.level})${specLink(r)}: **${mdInline(r.reading)}**${r.verdict === "pass" ? "" : ` (${r.verdict})`}${scenarioSuffix(r)}`,
+  );
+  const title = `Ambiguous readings (${withReading.length})`;
+  const intro = "Which reading of each ambiguous rule the target follows. Either reading is accepted: a target is never failed for its choice.";
+  if (lines.length <= MAX_OPEN_LIST) return [`### ${title}`, "", intro, "", ...lines, ""];
+  return [`<details><summary><strong>${title}</strong></summary>`, "", intro, "", ...lines, "", "</details>", ""];
+}
+
+/** Heading icon and word: interrupted and untested-MUST runs are incomplete, not "not compliant". */
+function headline(run: RunResult, overall: OverallVerdict): { icon: string; word: string } {
+  if (run.interrupted) return { icon: "⚠️", word: "incomplete (run interrupted)" };
+  if (overall.compliant) return { icon: "✅", word: "compliant" };
+  if (overall.failingMust.length === 0 && overall.erroredMust.length === 0 && overall.untestedMust.length > 0) {
+    return { icon: "⚠️", word: "incomplete (MUST requirements untested)" };
+  }
+  return { icon: "❌", word: "not compliant" };
 }
 
 function list(title: string, reqs: RequirementResult[], collapse: boolean): string[] {
@@ -46,8 +79,7 @@ function list(title: string, reqs: RequirementResult[], collapse: boolean): stri
 export function buildMarkdownSummary(run: RunResult): string {
   const overall = overallVerdict(run.requirements);
   const summary = summarize(run.requirements);
-  const icon = run.interrupted ? "⚠️" : overall.compliant ? "✅" : "❌";
-  const word = run.interrupted ? "incomplete (run interrupted)" : overall.compliant ? "compliant" : "not compliant";
+  const { icon, word } = headline(run, overall);
   const lines: string[] = [`## ${icon} XEP-0355 conformance: ${word}`, ""];
   lines.push(`> ${mdInline(overall.line)}`, "");
   if (run.targets.length === 0) lines.push("- **target:** not reached");
@@ -56,18 +88,21 @@ export function buildMarkdownSummary(run: RunResult): string {
   }
   lines.push(`- **suite:** ${run.suiteVersion} · **started:** ${run.startedAt} · **duration:** ${(run.durationMs / 1000).toFixed(1)} s · **config:** \`sha256:${configFingerprint(run)}\``, "");
 
-  lines.push("| level | pass | failing | error | not supported |", "|---|---:|---:|---:|---:|");
+  lines.push("| level | pass | failing | error | untested | not supported |", "|---|---:|---:|---:|---:|---:|");
   for (const g of LEVEL_GROUPS) {
     const s = summary[g];
     if (s.total === 0) continue;
-    const mark = s.failing.length > 0 ? (g === "MUST" ? " ❌" : " ⚠️") : s.errored.length > 0 ? " ⚠️" : s.passed === s.total ? " ✅" : "";
-    lines.push(`| ${g}${mark} | ${s.passed}/${s.total} | ${s.failing.length} | ${s.errored.length} | ${s.notSupported.length} |`);
+    const mark =
+      s.failing.length > 0 ? (g === "MUST" ? " ❌" : " ⚠️") : s.errored.length > 0 || (g === "MUST" && s.untested.length > 0) ? " ⚠️" : s.passed === s.total ? " ✅" : "";
+    lines.push(`| ${g}${mark} | ${s.passed}/${s.total} | ${s.failing.length} | ${s.errored.length} | ${s.untested.length} | ${s.notSupported.length} |`);
   }
   lines.push("");
 
   const counted = run.requirements.filter((r) => r.verdict !== "not-applicable");
   lines.push(...list("Failing", counted.filter((r) => r.verdict === "fail"), false));
   lines.push(...list("Errors", counted.filter((r) => r.verdict === "error"), false));
+  lines.push(...list("Untested", counted.filter((r) => r.verdict === "untested"), false));
+  lines.push(...readingsList(counted));
   lines.push(...list("Not supported", counted.filter((r) => r.verdict === "not-supported"), true));
 
   const scenarios = run.scenarios.length;

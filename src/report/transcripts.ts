@@ -17,8 +17,10 @@ export function formatTranscript(s: ScenarioResult): string {
     `# ${s.id} — ${s.title}`,
     `# role: ${s.role} · file: ${s.file} · requirements: ${s.requirements.join(", ")}`,
     `# verdict: ${s.verdict}${s.reason ? ` — ${s.reason}` : ""}`,
-    "",
   ];
+  const readings = Object.entries(s.readings ?? {});
+  if (readings.length > 0) lines.push(`# readings: ${readings.map(([id, name]) => `${id}: ${name}`).join(", ")}`);
+  lines.push("");
   for (const e of s.transcript) {
     const arrow = e.direction === "out" ? `${e.actor} → target` : e.direction === "in" ? `target → ${e.actor}` : `note (${e.actor})`;
     const data = e.data.replace(/\r?\n/g, "\n    ");

@@ -22,6 +22,15 @@ export class StepFailure extends Error {
 /** The tool, the script or the connection failed, not the target's conformance. */
 export class ScenarioError extends Error {}
 
+/**
+ * The target refused a credential of the target file (wrong component secret or JID, refused
+ * login): a mistake in the set-up, never non-compliance. The run ends with exit 3 naming it.
+ */
+export class SetupError extends ScenarioError {}
+
+/** Conditions by which a server refuses a credential (RFC 6120 §6.5 SASL failures; XEP-0114 handshake stream errors). */
+const REFUSED_CREDENTIAL = new Set(["not-authorized", "host-unknown", "invalid-namespace", "improper-addressing", "account-disabled", "credentials-expired", "invalid-authzid", "invalid-mechanism", "mechanism-too-weak", "encryption-required"]);
+
 /** One acceptable outcome of a step; `reading` names it when the step decides an ambiguous requirement. */
 export interface Alternative {
   reading: string;
@@ -101,6 +110,18 @@ export class ScenarioContext {
     try {
       await this.actor(name).connect();
     } catch (err) {
+      const refused = refusedCredential(err);
+      const entry = this.scenario.cast.find((c) => c.name === name);
+      if (refused && entry && entry.kind !== "server") {
+        const field =
+          entry.kind === "client"
+            ? `accounts.${entry.ref} (username, password)`
+            : refused === "host-unknown"
+              ? `components.${entry.ref}.jid`
+              : `components.${entry.ref}.secret`;
+        const what = entry.kind === "client" ? `the login of ${this.actor(name).address.split("/")[0]}` : `the handshake of component ${this.actor(name).address}`;
+        throw new SetupError(`the target refused ${what} (${refused}): check ${field} in the target file`);
+      }
       throw new ScenarioError(`${name} could not connect: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
@@ -259,4 +280,13 @@ function summarizeStanza(stanza: Element): string {
     .map((k) => ` ${k}='${stanza.attrs[k]}'`)
     .join("");
   return `<${stanza.name}${attrs}>`;
+}
+
+/** The condition of a SASL failure or a handshake stream error that refuses a credential, if that is what `err` is. */
+function refusedCredential(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const condition = (err as Error & { condition?: unknown }).condition;
+  if (typeof condition !== "string") return undefined;
+  if (err.name === "SASLError") return condition;
+  return REFUSED_CREDENTIAL.has(condition) ? condition : undefined;
 }

@@ -31,11 +31,14 @@ export interface Execution {
   run: RunResult;
   /** Roles whose target could not be reached at all (their scenarios are reported as errors). */
   unreachable: string[];
+  /** Credentials of the target file the target refused (wrong secret, refused login): no verdict can be trusted. */
+  setupErrors: string[];
 }
 
 /** Runs each role's suite against its driver (roles concurrently) and aggregates everything into one RunResult. */
 export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Promise<Execution> {
   const unreachable: string[] = [];
+  const setupErrors = new Set<string>();
   const started = new Date();
   const targets: TargetInfo[] = [];
   const scenarios: ScenarioResult[] = [];
@@ -71,6 +74,7 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
           concurrency: options.concurrency,
           scenarioDeadlineMs: options.scenarioDeadlineMs,
           signal: options.signal,
+          onSetupError: (message) => setupErrors.add(`${driver.role}: ${message}`),
           onResult: (result) => {
             const final = options.strict ? strictVerdict(result) : result;
             scenarios.push(final);
@@ -107,7 +111,7 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
     scenarios: scenarios.sort((a, b) => order(a.id) - order(b.id)),
     requirements: reported,
   };
-  return { run, unreachable };
+  return { run, unreachable, setupErrors: [...setupErrors] };
 }
 
 /** --strict: a scenario that could not run for a missing feature fails, blaming the requirement it is about (not its prerequisites). */

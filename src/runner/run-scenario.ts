@@ -1,7 +1,7 @@
 import { Transcript } from "../actors/transcript.js";
 import type { Scenario } from "../scenario/model.js";
 import type { ScenarioResult } from "./result.js";
-import { ScenarioContext, ScenarioError, StepFailure } from "./context.js";
+import { ScenarioContext, ScenarioError, SetupError, StepFailure } from "./context.js";
 import type { TargetDriver } from "./environment.js";
 import { runTextScenario } from "./interpreter.js";
 
@@ -13,6 +13,8 @@ export interface RunScenarioOptions {
   signal?: AbortSignal;
   /** Gives an exclusive resource back before the scenario ends (see ScenarioContext.release). */
   release?: (resource: string) => void;
+  /** The target refused a credential of the target file (SetupError). */
+  onSetupError?: (message: string) => void;
 }
 
 /** Runs one scenario against a target and turns what happened into a verdict with its evidence. */
@@ -61,6 +63,10 @@ export async function runScenario(scenario: Scenario, driver: TargetDriver, uid:
       });
     }
     const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof SetupError) {
+      options.onSetupError?.(message);
+      return finish("error", `set-up error: ${message}`);
+    }
     return finish("error", err instanceof ScenarioError || err instanceof DeadlineError ? message : `internal error: ${message}`);
   } finally {
     await ctx?.dispose().catch(() => undefined);

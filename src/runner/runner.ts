@@ -10,6 +10,7 @@ export interface SuiteOptions {
   scenarioDeadlineMs: number;
   signal?: AbortSignal;
   onResult?: (result: ScenarioResult) => void;
+  onSetupError?: (message: string) => void;
 }
 
 export interface SuiteOutcome {
@@ -53,7 +54,7 @@ export async function runSuite(scenarios: Scenario[], driver: TargetDriver, targ
           held.delete(resource);
           pump();
         };
-        void runScenario(scenario, driver, uid, { version: target.protocolVersion, deadlineMs: options.scenarioDeadlineMs, signal: options.signal, release })
+        void runScenario(scenario, driver, uid, { version: target.protocolVersion, deadlineMs: options.scenarioDeadlineMs, signal: options.signal, release, onSetupError: options.onSetupError })
           .then((result) => {
             results.set(scenario, result);
             options.onResult?.(result);

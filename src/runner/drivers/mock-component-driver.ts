@@ -1,4 +1,4 @@
-import { MOCK_COMPONENT_SOFTWARE, startMockComponent, type ComponentFault } from "../../../mocks/component/index.js";
+import { MOCK_COMPONENT_SOFTWARE, startMockComponent, type ComponentFault, type ComponentReadings } from "../../../mocks/component/index.js";
 import { ServerActor } from "../../actors/server-actor.js";
 import { NS } from "../../protocol/namespaces.js";
 import type { Need, Scenario } from "../../scenario/model.js";
@@ -9,6 +9,8 @@ import { componentEnvironment, serverRoleFor } from "./component-environment.js"
 export interface MockComponentDriverOptions {
   version: ProtocolVersion;
   faults: ComponentFault[];
+  /** Which reading of the ambiguous G rows the mock follows (default: ME-REP-04 keeps-from). */
+  readings?: ComponentReadings;
   log?: (line: string) => void;
 }
 
@@ -43,7 +45,9 @@ export class MockComponentDriver implements TargetDriver {
 
   async prepare(): Promise<TargetDescription> {
     const faults = this.options.faults.length ? ` with fault ${this.options.faults.join(", ")}` : "";
-    return { role: "component", name: `embedded mock component${faults}`, software: `${MOCK_COMPONENT_SOFTWARE} (reference)`, protocolVersion: this.options.version };
+    const readings = Object.entries(this.options.readings ?? {});
+    const chosen = readings.length ? ` (reading ${readings.map(([id, r]) => `${id} ${r}`).join(", ")})` : "";
+    return { role: "component", name: `embedded mock component${faults}${chosen}`, software: `${MOCK_COMPONENT_SOFTWARE} (reference)`, protocolVersion: this.options.version };
   }
 
   unsupported(needs: Need[]): string | undefined {
@@ -64,6 +68,7 @@ export class MockComponentDriver implements TargetDriver {
         serverDomain: target.domain,
         version: this.options.version,
         faults: this.options.faults,
+        readings: this.options.readings,
         delegatedNamespaces: [target.delegations.plain.namespace],
         connectTimeoutMs: target.timeouts.connect,
         log: this.options.log,

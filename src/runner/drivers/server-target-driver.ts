@@ -1,6 +1,7 @@
 import { Transcript } from "../../actors/transcript.js";
 import { ClientActor } from "../../actors/client-actor.js";
 import { ComponentActor } from "../../actors/component-actor.js";
+import { managingNestingResponder } from "../../actors/nesting-responder.js";
 import { NS } from "../../protocol/namespaces.js";
 import type { Need, Scenario } from "../../scenario/model.js";
 import type { ProtocolVersion, ServerTarget } from "../../target/types.js";
@@ -36,7 +37,12 @@ export class ServerTargetDriver implements TargetDriver {
       await probe.connect();
     } catch (err) {
       await probe.dispose();
-      throw new TargetUnreachable(`cannot log in as ${this.target.accounts.juliet.username} on ${this.target.host}:${this.target.c2sPort}: ${err instanceof Error ? err.message : String(err)}`);
+      const where = `${this.target.accounts.juliet.username} on ${this.target.host}:${this.target.c2sPort}`;
+      // A refused login is a set-up mistake in the target file, not an unreachable server: say which credential.
+      if (err instanceof Error && err.name === "SASLError") {
+        throw new TargetUnreachable(`set-up error: the target refused the login of ${where} (${(err as Error & { condition?: string }).condition ?? err.message}): check accounts.juliet (username, password) in the target file`);
+      }
+      throw new TargetUnreachable(`cannot log in as ${where}: ${err instanceof Error ? err.message : String(err)}`);
     }
     try {
       const info = await this.query(probe, `<iq type='get' id='probe-disco' to='${this.target.domain}'><query xmlns='${NS.discoInfo}'/></iq>`, "probe-disco");
@@ -87,7 +93,12 @@ export class ServerTargetDriver implements TargetDriver {
     return this.onClose();
   }
 
-  /** Connects the managing component once and reads the namespace of the advertisement it gets. */
+  /**
+   * Connects the managing component once and reads the namespace of the advertisement it gets.
+   * It answers the nesting queries of both revisions as the run's managing entity will: Prosody asks
+   * them only on the first connection of its process and keeps the answer (SRV-DSC-02/05/06), and
+   * ejabberd advertises nothing until they are answered.
+   */
   private async advertisedVersion(): Promise<ProtocolVersion | undefined> {
     const managing = this.target.components.managing;
     const me = new ComponentActor("probe-me", new Transcript(), {
@@ -95,7 +106,7 @@ export class ServerTargetDriver implements TargetDriver {
       port: managing.port ?? this.target.componentPort,
       connectTimeoutMs: this.target.timeouts.connect,
       settleMs: this.target.timeouts.quiet * 3,
-    }, managing);
+    }, managing, managingNestingResponder("auto"));
     try {
       await me.connect();
       const ns = me.received.find((el) => el.name === "message")?.getChildren("delegation").map((d) => String(d.attrs.xmlns))[0];
