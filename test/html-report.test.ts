@@ -105,6 +105,13 @@ describe("report files", () => {
     expect(md.split("\n").filter((l) => l.startsWith("- **SRV-REP-05**"))).toHaveLength(1);
   });
 
+  it("the requirements no scenario of this partial run verifies are untested", () => {
+    const untested = run.requirements.filter((r) => r.verdict === "untested");
+    expect(untested.length).toBeGreaterThan(0);
+    expect(untested.every((r) => r.scenarios.length === 0)).toBe(true);
+    expect(html).toContain('<span class="badge v-untested">UNTESTED</span>');
+  });
+
   it("badge.svg is a red badge with the MUST count", () => {
     const svg = buildBadge(run);
     const root = parseXml(svg);
@@ -219,6 +226,12 @@ describe.skipIf(!HAVE_CHROMIUM)("HTML report in headless Chromium", () => {
       await page.click('[data-filter="problems"]');
       expect(await page.locator("tr.req.row-pass").first().isVisible()).toBe(false);
       expect(await page.locator("#req-SRV-REP-05").isVisible()).toBe(true);
+      // Untested requirements (most of the catalogue: only a few scenarios ran) are problems too, and not green.
+      const untested = page.locator("tr.req.row-untested");
+      expect(await untested.count()).toBeGreaterThan(0);
+      expect(await untested.first().isVisible()).toBe(true);
+      expect(await untested.first().locator(".badge").textContent()).toBe("UNTESTED");
+      expect(await untested.first().locator(".badge").evaluate((el) => getComputedStyle(el).color)).not.toBe("rgb(21, 128, 61)");
       await page.click('[data-filter="all"]');
 
       // Nothing in the page fits outside its box: no horizontal scrolling of the page itself.

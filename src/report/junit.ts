@@ -63,7 +63,9 @@ function addTestCase(tc: TestCase, s: ScenarioResult, run: RunResult, options: J
   const transcript = options.transcriptPath?.(s);
   if (transcript) tc.property("transcript", transcript);
 
+  const readings = Object.entries(s.readings ?? {});
   const out = [...s.notes];
+  if (readings.length > 0) out.push(`readings: ${readings.map(([id, name]) => `${id}=${name}`).join(", ")}`);
   if (transcript) out.push(`[[ATTACHMENT|${transcript}]]`);
   if (out.length > 0) tc.standardOutput(out.join("\n"));
 

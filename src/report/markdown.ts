@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { XEP_URL } from "../catalogue/catalogue.js";
+import { isMandatory, XEP_URL } from "../catalogue/catalogue.js";
 import type { RequirementResult, RunResult } from "../runner/result.js";
 import { LEVEL_GROUPS, overallVerdict, summarize, type OverallVerdict } from "./aggregate.js";
 import { configFingerprint } from "./html.js";
@@ -101,7 +101,9 @@ export function buildMarkdownSummary(run: RunResult): string {
   const counted = run.requirements.filter((r) => r.verdict !== "not-applicable");
   lines.push(...list("Failing", counted.filter((r) => r.verdict === "fail"), false));
   lines.push(...list("Errors", counted.filter((r) => r.verdict === "error"), false));
-  lines.push(...list("Untested", counted.filter((r) => r.verdict === "untested"), false));
+  // Untested MUSTs first: they are what stops a compliance claim.
+  const untested = counted.filter((r) => r.verdict === "untested");
+  lines.push(...list("Untested", [...untested.filter((r) => isMandatory(r.level)), ...untested.filter((r) => !isMandatory(r.level))], false));
   lines.push(...readingsList(counted));
   lines.push(...list("Not supported", counted.filter((r) => r.verdict === "not-supported"), true));
 
