@@ -51,6 +51,16 @@ describe("untested and not-supported requirements", () => {
   });
 });
 
+describe("partial runs (--only)", () => {
+  it("never claim compliance, though nothing failed (exit 0)", () => {
+    const requirements = aggregateRequirements([scenario({ id: "fwd", requirements: ["SRV-FWD-01"], verdict: "pass" })], [row("SRV-FWD-01", "MUST", "B")], "server", NONE);
+    const overall = overallVerdict(requirements, { partial: true });
+    expect(overall).toMatchObject({ compliant: true, partial: true });
+    expect(overall.line).toMatch(/^partial run: the 1 MUST requirement\(s\) covered pass/);
+    expect(overall.line).not.toMatch(/^compliant/);
+  });
+});
+
 describe("readings of ambiguous requirements", () => {
   it("are carried to the requirement; two different readings are both named", () => {
     const one = [scenario({ id: "a", requirements: ["SRV-REP-07"], verdict: "pass", readings: { "SRV-REP-07": "lenient" } })];

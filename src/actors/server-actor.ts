@@ -81,13 +81,22 @@ export class ServerActor implements Actor {
 
   /** Waits for the component's handshake, then advertises (XEP-0355 #admin_perm, XEP-0356 when configured). */
   async connect(): Promise<void> {
+    await this.adoptStream();
+    for (const stanza of this.advertisements()) this.link?.send(stanza);
+  }
+
+  /**
+   * Takes the component's stream without advertising: for hostile orderings where something
+   * else reaches the component before its server's advertisement (ME-SEC-03), and for probes
+   * that must not tell the component anything.
+   */
+  async adoptStream(): Promise<void> {
     const link = await this.listener.waitForLink(this.connectTimeoutMs);
     if (this.link !== link) {
       this.link?.release();
       this.link = link;
       link.adopt((event) => this.onEvent(event));
     }
-    for (const stanza of this.advertisements()) link.send(stanza);
   }
 
   /** The delegation advertisement (and the privilege one, when configured) a server sends after the handshake. */

@@ -28,6 +28,8 @@ export interface OverallVerdict {
   erroredMust: string[];
   /** MUST / MUST NOT requirements no scenario verifies. */
   untestedMust: string[];
+  /** A partial run (--only) in which nothing failed: exit 0, but never shown as "compliant". */
+  partial?: boolean;
   line: string;
 }
 
@@ -170,7 +172,7 @@ export function summarize(requirements: RequirementResult[]): Summary {
  * MUST makes it "not compliant"; an untested one (no scenario) leaves it "incomplete": compliance
  * cannot be claimed for what was never checked.
  */
-export function overallVerdict(requirements: RequirementResult[]): OverallVerdict {
+export function overallVerdict(requirements: RequirementResult[], options: { partial?: boolean } = {}): OverallVerdict {
   const must = requirements.filter((r) => isMandatory(r.level));
   const failingMust = must.filter((r) => r.verdict === "fail").map((r) => r.id);
   const erroredMust = must.filter((r) => r.verdict === "error").map((r) => r.id);
@@ -192,6 +194,10 @@ export function overallVerdict(requirements: RequirementResult[]): OverallVerdic
     };
   }
   const passed = must.filter((r) => r.verdict === "pass").length;
+  if (options.partial) {
+    // --only: nothing failed among what ran, but a selection never certifies the target.
+    return { compliant: true, partial: true, failingMust, erroredMust, untestedMust, line: `partial run: the ${passed} MUST requirement(s) covered pass (compliance is claimed by a full run only)` };
+  }
   const notSupported = must.filter((r) => r.verdict === "not-supported").map((r) => r.id);
   const caveat = notSupported.length > 0 ? ` (${notSupported.length} not supported: ${notSupported.join(", ")})` : "";
   return { compliant: true, failingMust, erroredMust, untestedMust, line: `compliant: all ${passed} MUST requirements pass${caveat}` };

@@ -28,7 +28,7 @@ const STATE_COLOUR: Record<BadgeContent["state"], string> = {
 };
 
 export function badgeContent(run: RunResult): BadgeContent {
-  const overall = overallVerdict(run.requirements);
+  const overall = overallVerdict(run.requirements, { partial: run.partial });
   const summary = summarize(run.requirements);
   const parts = [`MUST ${summary.MUST.passed}/${summary.MUST.total}`];
   if (summary.SHOULD.total > 0) parts.push(`SHOULD ${summary.SHOULD.passed}/${summary.SHOULD.total}`);
@@ -38,6 +38,10 @@ export function badgeContent(run: RunResult): BadgeContent {
   else if (overall.erroredMust.length > 0) state = "error";
   else if (overall.untestedMust.length > 0) state = "untested";
   else if (!overall.compliant) state = "error"; // not reachable today; never green without compliance
+  if (overall.partial && state === "compliant") {
+    message = `partial · ${message}`;
+    state = "incomplete";
+  }
   if (run.interrupted || state === "untested") {
     message = `incomplete · ${message}`;
     if (state === "compliant") state = "incomplete";

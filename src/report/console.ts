@@ -110,7 +110,7 @@ export function formatSummary(run: RunResult): string {
     if (g.notSupported.length > 0) line += `  not supported: ${g.notSupported.length}`;
     lines.push(line);
   }
-  const overall = overallVerdict(run.requirements);
+  const overall = overallVerdict(run.requirements, { partial: run.partial });
   const prefix = run.interrupted ? "run interrupted, results incomplete — " : "";
   lines.push(`${prefix}${overall.line}`);
   return lines.join("\n");

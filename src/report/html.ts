@@ -79,7 +79,7 @@ export function pageVerdict(run: RunResult, overall: OverallVerdict): { state: s
 }
 
 function headerHtml(run: RunResult): string {
-  const overall = overallVerdict(run.requirements);
+  const overall = overallVerdict(run.requirements, { partial: run.partial });
   const { state, word } = pageVerdict(run, overall);
   const targets = run.targets.length > 0 ? run.targets : [];
   const unreached = targets.length === 0 ? `<div class="meta-item wide"><span class="k">target</span><span class="v">not reached</span></div>` : "";
@@ -310,7 +310,7 @@ function scenarioCounts(run: RunResult): string {
 // ——— page ——————————————————————————————————————————————————————————————————————
 
 export function buildHtmlReport(run: RunResult): string {
-  const overall = overallVerdict(run.requirements);
+  const overall = overallVerdict(run.requirements, { partial: run.partial });
   const title = `XEP-0355 conformance — ${pageVerdict(run, overall).word.toLowerCase().replace(" run", "")}${run.targets[0]?.software ? ` — ${run.targets[0].software}` : ""}`;
   const problems = run.requirements.filter((r) => r.verdict === "fail" || r.verdict === "error" || r.verdict === "untested").length;
   return `<!DOCTYPE html>

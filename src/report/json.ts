@@ -61,6 +61,7 @@ export const RESULTS_SCHEMA: JsonSchema = {
       },
     },
     interrupted: { type: "boolean", description: "true when the run was stopped before all scenarios finished" },
+    partial: { type: "boolean", description: "true for a run of selected scenarios (--only): only the requirements they cover are reported, and compliance is not claimed" },
     scenarios: { type: "array", items: { $ref: "#/$defs/scenario" } },
     requirements: { type: "array", items: { $ref: "#/$defs/requirement" } },
   },

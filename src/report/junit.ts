@@ -103,9 +103,9 @@ function addRequirementProperties(suite: TestSuite, reqs: RequirementResult[]): 
 }
 
 /** The same for people, as the suite's <system-out>: the role's verdict line, readings, untested requirements. */
-function suiteOutput(reqs: RequirementResult[]): string | undefined {
+function suiteOutput(reqs: RequirementResult[], partial?: boolean): string | undefined {
   if (reqs.length === 0) return undefined;
-  const lines = [overallVerdict(reqs).line];
+  const lines = [overallVerdict(reqs, { partial }).line];
   const withReading = reqs.filter((r) => r.reading);
   if (withReading.length > 0) {
     lines.push("readings of ambiguous requirements (either reading is accepted):", ...withReading.map((r) => `  ${r.id}: ${r.reading}`));
@@ -161,7 +161,7 @@ export function buildJunitXml(run: RunResult, options: JunitOptions = {}): strin
     if (run.interrupted) suite.property("interrupted", "true");
     const reqs = run.requirements.filter((r) => r.role === role);
     addRequirementProperties(suite, reqs);
-    suiteOutputs.push(suiteOutput(reqs));
+    suiteOutputs.push(suiteOutput(reqs, run.partial));
     for (const s of scenarios) skippedMessages.push(addTestCase(suite.testCase(), s, run, options));
   }
   // Like each suite's time, the root's is the sum of the test case times (scenarios run concurrently).

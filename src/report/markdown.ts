@@ -77,7 +77,7 @@ function list(title: string, reqs: RequirementResult[], collapse: boolean): stri
 }
 
 export function buildMarkdownSummary(run: RunResult): string {
-  const overall = overallVerdict(run.requirements);
+  const overall = overallVerdict(run.requirements, { partial: run.partial });
   const summary = summarize(run.requirements);
   const { icon, word } = headline(run, overall);
   const lines: string[] = [`## ${icon} XEP-0355 conformance: ${word}`, ""];

@@ -1,5 +1,6 @@
 import type { Actor } from "../actors/actor.js";
 import type { ComponentActor } from "../actors/component-actor.js";
+import type { ServerActor } from "../actors/server-actor.js";
 import { ExpectationTimeout, UnexpectedStanza } from "../actors/inbox.js";
 import type { Transcript } from "../actors/transcript.js";
 import type { Scenario } from "../scenario/model.js";
@@ -60,6 +61,7 @@ export class ScenarioContext {
     private readonly releaseResource: (resource: string) => void = () => undefined,
   ) {
     for (const entry of scenario.cast) this.actors.set(entry.name, env.createActor(entry, transcript, uid));
+    for (const note of env.notes ?? []) this.note(note);
   }
 
   get defaultRequirement(): string {
@@ -122,6 +124,17 @@ export class ScenarioContext {
         const what = entry.kind === "client" ? `the login of ${this.actor(name).address.split("/")[0]}` : `the handshake of component ${this.actor(name).address}`;
         throw new SetupError(`the target refused ${what} (${refused}): check ${field} in the target file`);
       }
+      throw new ScenarioError(`${name} could not connect: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** `server connects without advertising` (component role): the stream, and no advertisement yet. */
+  async connectWithoutAdvertising(name: string): Promise<void> {
+    const actor = this.actor(name);
+    if (actor.kind !== "server") throw new ScenarioError(`'${name} connects without advertising': only the suite's server advertises`);
+    try {
+      await (actor as ServerActor).adoptStream();
+    } catch (err) {
       throw new ScenarioError(`${name} could not connect: ${err instanceof Error ? err.message : String(err)}`);
     }
   }

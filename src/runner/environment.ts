@@ -20,6 +20,8 @@ export interface ScenarioEnvironment {
   /** ${name} substitutions: addresses, namespaces. Actor addresses are added by the context. */
   variables: Record<string, string>;
   createActor(entry: CastEntry, transcript: Transcript, uid: string): Actor;
+  /** What the scenario's report should say about the conditions the target gave it (e.g. a component not fresh). */
+  notes?: string[];
   /** Releases what open() set up for this scenario (e.g. a fresh mock server). */
   close(): Promise<void>;
 }

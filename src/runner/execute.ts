@@ -108,6 +108,7 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
     durationMs: Date.now() - started.getTime(),
     targets: targets.sort((a, b) => a.role.localeCompare(b.role)).reverse(),
     interrupted,
+    ...(options.onlyCovered ? { partial: true } : {}),
     scenarios: scenarios.sort((a, b) => order(a.id) - order(b.id)),
     requirements: reported,
   };

@@ -17,7 +17,7 @@ async function runStep(step: Step, ctx: ScenarioContext): Promise<void> {
   const requirement = step.requirement ?? ctx.defaultRequirement;
   switch (step.kind) {
     case "connect":
-      return ctx.connect(step.actor);
+      return step.withoutAdvertising ? ctx.connectWithoutAdvertising(step.actor) : ctx.connect(step.actor);
     case "disconnect":
       return ctx.disconnect(step.actor);
     case "send":

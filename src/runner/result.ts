@@ -75,6 +75,8 @@ export interface RunResult {
   /** One per role run (npm start runs both roles). */
   targets: TargetInfo[];
   interrupted: boolean;
+  /** A run of selected scenarios (--only): only the requirements they cover are reported, and compliance is not claimed. */
+  partial?: boolean;
   scenarios: ScenarioResult[];
   requirements: RequirementResult[];
 }

@@ -24,6 +24,12 @@ export interface ScenarioHeader {
   cast: CastEntry[];
   /** Waits for a server-side timeout: the runner starts it before the others so the wait overlaps them. */
   startFirst?: boolean;
+  /**
+   * Component role: needs a component that no server has advertised to yet in its process
+   * (ME-SEC-03's hostile ordering). A launched component gets an instance of its own for it;
+   * a component someone else runs has been advertised to before, which the scenario notes.
+   */
+  fresh?: boolean;
   /** Source file, for messages. */
   file: string;
 }
@@ -43,7 +49,7 @@ interface StepBase {
 }
 
 export type Step =
-  | (StepBase & { kind: "connect"; actor: string })
+  | (StepBase & { kind: "connect"; actor: string; withoutAdvertising?: boolean })
   | (StepBase & { kind: "disconnect"; actor: string })
   | (StepBase & { kind: "send"; actor: string; xml: string; raw: boolean })
   | (StepBase & { kind: "receive"; actor: string; xml: string; withinMs?: number })

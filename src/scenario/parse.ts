@@ -10,13 +10,18 @@ export class ScenarioSyntaxError extends Error {
   }
 }
 
-const HEADER_KEYS = new Set(["id", "title", "role", "requirements", "needs", "versions"]);
+const HEADER_KEYS = new Set(["id", "title", "role", "requirements", "needs", "versions", "fresh"]);
 const ACTOR = "([A-Za-z][\\w-]*)";
 const TAG = "(?:\\s+\\[([A-Z]+-[A-Z]+-\\d+)\\])?";
 const DURATION = "(\\d+)\\s*ms";
 
 const STEP_PATTERNS: { re: RegExp; build: (m: RegExpExecArray, line: number, text: string) => Step; block: "none" | "required" | "alternatives" }[] = [
   { re: new RegExp(`^${ACTOR} connects${TAG}$`), block: "none", build: (m, line, text) => ({ kind: "connect", actor: m[1], requirement: m[2], line, text }) },
+  {
+    re: new RegExp(`^${ACTOR} connects without advertising${TAG}$`),
+    block: "none",
+    build: (m, line, text) => ({ kind: "connect", actor: m[1], withoutAdvertising: true, requirement: m[2], line, text }),
+  },
   { re: new RegExp(`^${ACTOR} disconnects${TAG}$`), block: "none", build: (m, line, text) => ({ kind: "disconnect", actor: m[1], requirement: m[2], line, text }) },
   { re: new RegExp(`^${ACTOR} sends( raw)?:${TAG}$`), block: "required", build: (m, line, text) => ({ kind: "send", actor: m[1], raw: Boolean(m[2]), requirement: m[3], xml: "", line, text }) },
   {
@@ -126,6 +131,8 @@ export function parseScenario(source: string, file: string): TextScenario {
   for (const need of needs) if (!NEEDS.includes(need as Need)) throw err(1, `unknown need '${need}' (known: ${NEEDS.join(", ")})`);
   const versions = header.versions ? list(header.versions).map(Number) : [1, 2];
   if (versions.some((v) => v !== 1 && v !== 2)) throw err(1, `versions must be 1 and/or 2`);
+  if (header.fresh !== undefined && header.fresh !== "true" && header.fresh !== "false") throw err(1, `fresh must be 'true' or 'false'`);
+  if (header.fresh === "true" && role !== "component") throw err(1, `'fresh: true' applies to component-role scenarios only`);
   if (cast.length === 0) throw err(1, "missing 'cast:' block");
   if (steps.length === 0) throw err(1, "no steps");
   return {
@@ -139,6 +146,7 @@ export function parseScenario(source: string, file: string): TextScenario {
     cast,
     steps,
     file,
+    ...(header.fresh === "true" ? { fresh: true } : {}),
   };
 }
 

@@ -30,6 +30,12 @@ export class ComponentTargetDriver implements TargetDriver {
   constructor(
     private readonly target: ComponentTarget,
     private readonly onClose: () => Promise<void> = async () => undefined,
+    /**
+     * Whether the start-up probe advertises. A component someone else runs is told its
+     * delegations at once (scenarios can then never meet it "fresh", see Scenario.fresh); a
+     * launched one is not, so that a fresh instance stays fresh for ME-SEC-03.
+     */
+    private readonly probeAdvertises = true,
   ) {}
 
   /** The port the suite listens on (useful when target.listenPort is 0), 0 before prepare(). */
@@ -52,7 +58,7 @@ export class ComponentTargetDriver implements TargetDriver {
     const probe = ServerActor.onListener("probe", listener, this.target.timeouts.connect);
     probe.attachTranscript(new Transcript());
     try {
-      await probe.connect();
+      await (this.probeAdvertises ? probe.connect() : probe.adoptStream());
     } catch (err) {
       throw new ComponentUnreachable(
         `listening on ${this.target.listenHost}:${listener.port}: ${err instanceof Error ? err.message : String(err)}`,
@@ -81,7 +87,13 @@ export class ComponentTargetDriver implements TargetDriver {
     if (!listener) throw new Error("ComponentTargetDriver.open() before prepare()");
     listener.setRole(serverRoleFor(this.target, this.target.version, scenario));
     const server = ServerActor.onListener("server", listener, this.target.timeouts.connect);
-    return componentEnvironment(this.target, this.target.version, server, uid, () => server.dispose());
+    const env = componentEnvironment(this.target, this.target.version, server, uid, () => server.dispose());
+    if (scenario.fresh && this.probeAdvertises) {
+      env.notes = [
+        "this component was already told its delegations (by the start-up probe or an earlier scenario): the hostile ordering before its server's first advertisement cannot be shown on a component the suite did not start",
+      ];
+    }
+    return env;
   }
 
   /** The component's one connection: scenarios take turns. */

@@ -80,7 +80,7 @@ export class LaunchedComponentDriver implements TargetDriver {
       throw new Error(`${this.launcher.name}: closed while launching`);
     }
 
-    const inner = new ComponentTargetDriver(launched.target);
+    const inner = new ComponentTargetDriver(launched.target, async () => undefined, false);
     this.inner = inner;
     // ComponentTargetDriver.prepare() listens, then waits for the handshake: start the component as soon as
     // its listener is up (the component's reconnect back-off grows when nothing listens: 2 s, 7 s, 20 s).
@@ -114,10 +114,37 @@ export class LaunchedComponentDriver implements TargetDriver {
   async open(scenario: Scenario, uid: string): Promise<ScenarioEnvironment> {
     if (!this.inner) throw new Error("LaunchedComponentDriver.open() before prepare()");
     if (this.died) throw new Error(`${this.launcher.name} is no longer running: ${this.died}`);
+    if (scenario.fresh) return this.openFresh(scenario, uid);
     return this.inner.open(scenario, uid);
   }
 
+  /**
+   * A scenario that needs a component no server has advertised to (Scenario.fresh) gets an
+   * instance of its own, launched for it and stopped after it: what it does to that instance
+   * (a component that takes the first advertiser for its server) cannot leak into the others.
+   */
+  private async openFresh(scenario: Scenario, uid: string): Promise<ScenarioEnvironment> {
+    const fresh = new LaunchedComponentDriver(this.launcher, this.options);
+    try {
+      await fresh.prepare();
+      const env = await fresh.open({ ...scenario, fresh: false }, uid);
+      const closeScenario = env.close;
+      return {
+        ...env,
+        notes: [...(env.notes ?? []), `ran on an instance of ${this.launcher.name} launched for this scenario alone (no server had advertised to it)`],
+        close: async () => {
+          await closeScenario().catch(() => undefined);
+          await fresh.close();
+        },
+      };
+    } catch (err) {
+      await fresh.close();
+      throw err;
+    }
+  }
+
   exclusiveResources(scenario: Scenario): string[] {
+    if (scenario.fresh) return [`fresh:${scenario.id}`];
     return this.inner?.exclusiveResources(scenario) ?? ["listener"];
   }
 

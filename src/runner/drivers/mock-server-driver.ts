@@ -1,4 +1,4 @@
-import { MOCK_SERVER_SOFTWARE, MockServer, defaultMockServerOptions, type ServerFault } from "../../../mocks/server/index.js";
+import { MOCK_SERVER_SOFTWARE, MockServer, defaultMockServerOptions, type ServerFault, type ServerReadings } from "../../../mocks/server/index.js";
 import type { Need, Scenario } from "../../scenario/model.js";
 import type { ProtocolVersion, ServerTarget } from "../../target/types.js";
 import type { ScenarioEnvironment, TargetDescription, TargetDriver } from "../environment.js";
@@ -8,6 +8,8 @@ export interface MockServerDriverOptions {
   version: ProtocolVersion;
   faults: ServerFault[];
   order?: "advertise-first" | "query-first";
+  /** The reading the mock follows for each ambiguous row (default: mocks/server/options.ts DEFAULT_READINGS). */
+  readings?: Partial<ServerReadings>;
   /** Overrides the per-step timeout (--timeout). */
   stepTimeoutMs?: number;
 }
@@ -20,7 +22,9 @@ export class MockServerDriver implements TargetDriver {
 
   async prepare(): Promise<TargetDescription> {
     const faults = this.options.faults.length ? ` with fault ${this.options.faults.join(", ")}` : "";
-    return { role: "server", name: `embedded mock server${faults}`, software: `${MOCK_SERVER_SOFTWARE} (reference)`, protocolVersion: this.options.version };
+    const readings = Object.entries(this.options.readings ?? {}).map(([id, name]) => `${id} ${name}`);
+    const readingText = readings.length ? ` (readings: ${readings.join(", ")})` : "";
+    return { role: "server", name: `embedded mock server${faults}${readingText}`, software: `${MOCK_SERVER_SOFTWARE} (reference)`, protocolVersion: this.options.version };
   }
 
   unsupported(needs: Need[]): string | undefined {
@@ -32,7 +36,12 @@ export class MockServerDriver implements TargetDriver {
   }
 
   async open(_scenario: Scenario, _uid: string): Promise<ScenarioEnvironment> {
-    const options = defaultMockServerOptions({ version: this.options.version, faults: this.options.faults, order: this.options.order ?? "advertise-first" });
+    const options = defaultMockServerOptions({
+      version: this.options.version,
+      faults: this.options.faults,
+      order: this.options.order ?? "advertise-first",
+      readings: this.options.readings ?? {},
+    });
     const server = new MockServer(options);
     await server.start();
     const [managing, other] = Object.entries(options.components);
@@ -52,6 +61,8 @@ export class MockServerDriver implements TargetDriver {
       delegations: { plain: { namespace: "http://jabber.org/protocol/pubsub" }, filtered: { namespace: "urn:xmpp:mam:2", attributes: ["node"] } },
       undelegatedNamespace: "jabber:iq:version",
       foreignDomain: "montague.example",
+      // SRV-FWD-11: the mock hosts a second domain, same accounts, without delegation.
+      undelegatedDomain: options.undelegatedDomain,
       features: { filtering: true, bareDisco: true, remainingDiscoInfo: this.options.version === 2, remainingDiscoItems: this.options.version === 2, clientMode: false },
       // The mock is in-process on loopback: short windows are enough and keep the suite fast.
       timeouts: { step: this.options.stepTimeoutMs ?? 1500, quiet: 200, connect: 3000, giveUp: 2000 },
