@@ -95,7 +95,7 @@ export async function runCommand(args: string[]): Promise<number> {
 
   const paths = await writeReports(run, values.reports ?? "reports");
   if (values["write-expected"]) {
-    await writeExpected(run, target?.name ?? "embedded mocks", values["write-expected"]);
+    await writeExpected(run, target?.name ?? (values.launch ?? "embedded mocks"), values["write-expected"]);
     process.stdout.write(`expected verdicts written to ${values["write-expected"]}\n`);
   }
   if (setupErrors.length === 0) {
@@ -121,7 +121,7 @@ export async function runCommand(args: string[]): Promise<number> {
     process.stdout.write(`verdicts differ from ${values.expect}:\n${differences.map((d) => `  ${d}`).join("\n")}\n`);
     return EXIT.notCompliant;
   }
-  return overallVerdict(run.requirements).compliant ? EXIT.compliant : EXIT.notCompliant;
+  return overallVerdict(run.requirements, { partial: run.partial }).compliant ? EXIT.compliant : EXIT.notCompliant;
 }
 
 function parseOptions(args: string[]) {
