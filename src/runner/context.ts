@@ -23,6 +23,9 @@ export class StepFailure extends Error {
 /** The tool, the script or the connection failed, not the target's conformance. */
 export class ScenarioError extends Error {}
 
+/** The target showed it lacks an optional feature it does not declare: the scenario is not-supported, with that evidence. */
+export class NotSupportedError extends Error {}
+
 /**
  * The target refused a credential of the target file (wrong component secret or JID, refused
  * login): a mistake in the set-up, never non-compliance. The run ends with exit 3 naming it.
@@ -59,6 +62,8 @@ export class ScenarioContext {
     readonly transcript: Transcript,
     readonly uid: string,
     private readonly releaseResource: (resource: string) => void = () => undefined,
+    /** Why the target does not declare the scenario's needs, when it runs in probe mode (Scenario.probesSupport). */
+    readonly undeclared?: string,
   ) {
     for (const entry of scenario.cast) this.actors.set(entry.name, env.createActor(entry, transcript, uid));
     for (const note of env.notes ?? []) this.note(note);
@@ -125,6 +130,23 @@ export class ScenarioContext {
         throw new SetupError(`the target refused ${what} (${refused}): check ${field} in the target file`);
       }
       throw new ScenarioError(`${name} could not connect: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /**
+   * A receive that also tells whether the target implements an optional feature. If the stanza does
+   * not come and the target does not declare the feature, the scenario is not-supported, with what
+   * the target did answer as evidence; if the target declares it, the step fails as any other.
+   */
+  async receiveOrNotSupported(name: string, xml: string, options: StepOptions = {}): Promise<Element> {
+    try {
+      const stanza = await this.receive(name, xml, options);
+      if (this.undeclared) this.note(`the target shows support for what this scenario needs, although ${this.undeclared}`);
+      return stanza;
+    } catch (err) {
+      if (!(err instanceof StepFailure) || !this.undeclared) throw err;
+      const answer = err.received.length > 0 ? `; what ${name} received instead: ${err.received.slice(-3).join(" ")}` : "";
+      throw new NotSupportedError(`${this.undeclared}, and the target did not show support: ${err.message}${answer}`);
     }
   }
 

@@ -23,7 +23,8 @@ async function runStep(step: Step, ctx: ScenarioContext): Promise<void> {
     case "send":
       return ctx.send(step.actor, step.xml, step.raw);
     case "receive":
-      await ctx.receive(step.actor, step.xml, { requirement, withinMs: step.withinMs });
+      if (step.otherwiseNotSupported) await ctx.receiveOrNotSupported(step.actor, step.xml, { requirement, withinMs: step.withinMs });
+      else await ctx.receive(step.actor, step.xml, { requirement, withinMs: step.withinMs });
       return;
     case "receive-nothing":
       return ctx.receiveNothing(step.actor, step.xml, { requirement, withinMs: step.withinMs });

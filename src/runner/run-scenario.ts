@@ -1,7 +1,7 @@
 import { Transcript } from "../actors/transcript.js";
 import type { Scenario } from "../scenario/model.js";
 import type { ScenarioResult } from "./result.js";
-import { ScenarioContext, ScenarioError, SetupError, StepFailure } from "./context.js";
+import { NotSupportedError, ScenarioContext, ScenarioError, SetupError, StepFailure } from "./context.js";
 import type { TargetDriver } from "./environment.js";
 import { runTextScenario } from "./interpreter.js";
 
@@ -43,19 +43,21 @@ export async function runScenario(scenario: Scenario, driver: TargetDriver, uid:
     return finish("not-applicable", `applies to protocol version ${scenario.versions.join(", ")} only; target speaks urn:xmpp:delegation:${options.version}`);
   }
   const missing = driver.unsupported(scenario.needs);
-  if (missing) return finish("not-supported", missing);
+  // A scenario that can show the feature is absent runs anyway, for the evidence (Scenario.probesSupport).
+  if (missing && !scenario.probesSupport) return finish("not-supported", missing);
 
   let ctx: ScenarioContext | undefined;
   let env: Awaited<ReturnType<TargetDriver["open"]>> | undefined;
   try {
     env = await driver.open(scenario, uid);
-    ctx = new ScenarioContext(scenario, env, transcript, uid, options.release);
+    ctx = new ScenarioContext(scenario, env, transcript, uid, options.release, missing);
     base.notes = ctx.notes;
     base.readings = ctx.readings;
     const body = scenario.kind === "text" ? runTextScenario(scenario, ctx) : scenario.run(ctx);
     await raceDeadline(body, options.deadlineMs, options.signal);
     return finish("pass", "");
   } catch (err) {
+    if (err instanceof NotSupportedError) return finish("not-supported", err.message);
     if (err instanceof StepFailure) {
       return finish("fail", `${err.requirement}: ${err.message}`, {
         failedRequirement: err.requirement,

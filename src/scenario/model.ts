@@ -32,6 +32,11 @@ export interface ScenarioHeader {
   fresh?: boolean;
   /** Source file, for messages. */
   file: string;
+  /**
+   * Has a `receives, otherwise not supported` step: runs even when the target does not declare
+   * its needs, so that the report can show what the target answered instead.
+   */
+  probesSupport?: boolean;
 }
 
 /** `reading NAME:` and its stanza, inside a `… one of:` block. */
@@ -52,7 +57,12 @@ export type Step =
   | (StepBase & { kind: "connect"; actor: string; withoutAdvertising?: boolean })
   | (StepBase & { kind: "disconnect"; actor: string })
   | (StepBase & { kind: "send"; actor: string; xml: string; raw: boolean })
-  | (StepBase & { kind: "receive"; actor: string; xml: string; withinMs?: number })
+  /**
+   * `otherwiseNotSupported`: the stanza shows the target implements an optional feature; when it does
+   * not come on a target that does not declare that feature, the scenario ends not-supported (with
+   * the target's answer as evidence), and on one that declares it, the step fails.
+   */
+  | (StepBase & { kind: "receive"; actor: string; xml: string; withinMs?: number; otherwiseNotSupported?: boolean })
   | (StepBase & { kind: "receive-nothing"; actor: string; xml?: string; withinMs?: number })
   | (StepBase & { kind: "asked-at-most"; actor: string; times: number; xml: string })
   /** Waits for a stanza matching one of the alternatives, each naming the reading of an ambiguous rule it shows. */

@@ -30,6 +30,11 @@ const STEP_PATTERNS: { re: RegExp; build: (m: RegExpExecArray, line: number, tex
     build: (m, line, text) => ({ kind: "receive", actor: m[1], withinMs: num(m[2]), requirement: m[3], xml: "", line, text }),
   },
   {
+    re: new RegExp(`^${ACTOR} receives(?: within ${DURATION})?, otherwise not supported:${TAG}$`),
+    block: "required",
+    build: (m, line, text) => ({ kind: "receive", actor: m[1], withinMs: num(m[2]), requirement: m[3], otherwiseNotSupported: true, xml: "", line, text }),
+  },
+  {
     re: new RegExp(`^${ACTOR} receives nothing(?: within ${DURATION})?${TAG}$`),
     block: "none",
     build: (m, line, text) => ({ kind: "receive-nothing", actor: m[1], withinMs: num(m[2]), requirement: m[3], line, text }),
@@ -147,6 +152,7 @@ export function parseScenario(source: string, file: string): TextScenario {
     steps,
     file,
     ...(header.fresh === "true" ? { fresh: true } : {}),
+    ...(steps.some((st) => st.kind === "receive" && st.otherwiseNotSupported) ? { probesSupport: true } : {}),
   };
 }
 
