@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadCatalogue, NOT_IN_VERSION_1 } from "../src/catalogue/catalogue.js";
 import { loadSuite } from "../src/scenario/load.js";
-import { SERVER_FAULTS, type ServerFault } from "../mocks/server/index.js";
+import { ALTERNATE_READINGS, DEFAULT_READINGS, SERVER_FAULTS, type ServerFault, type ServerReadings } from "../mocks/server/index.js";
 import { describeResults, runServerSuite } from "./helpers/run-mock-suite.js";
 
 const SERVER_SECTIONS = ["A", "B", "C", "D", "E"];
@@ -68,5 +68,37 @@ describe("connection orders", () => {
     const outcome = await runSuite(await loadSuite("server"), driver, await driver.prepare(), { concurrency: 6, scenarioDeadlineMs: 20_000 });
     const notPassing = outcome.results.filter((r) => r.verdict !== "pass");
     expect(notPassing, describeResults(notPassing)).toEqual([]);
+  });
+});
+
+/**
+ * Ambiguous rows (and the MAY row SRV-DSC-14) never fail a target for either reading: the mock follows
+ * each (MockServerOptions.readings), the suite passes, and the scenarios about the row record the reading.
+ */
+describe("readings of the ambiguous rows", () => {
+  /** Scenarios a reading contradicts by design: nesting (SRV-DSC-14, MAY) is what SRV-DSC-10 (SHOULD NOT) recommends against. */
+  const CONTRADICTED: Record<string, string[]> = {
+    "SRV-DSC-14 nests": ["srv-dsc-10-items-not-mixed"],
+    // TEMPORARY: srv-adv-03 checks the attribute in the first advertisement only, i.e. presumes SRV-ADV-08's
+    // one-message reading; remove once it receives the message holding the filtered <delegated/> instead.
+    "SRV-ADV-08 several-messages": ["srv-adv-03-filtering-attribute"],
+  };
+  it.each([
+    ["default", DEFAULT_READINGS],
+    ["alternate", ALTERNATE_READINGS],
+  ] as [string, ServerReadings][])("the suite passes against the mock following the %s readings, and records them", async (_name, readings) => {
+    const { runSuite } = await import("../src/runner/runner.js");
+    const { MockServerDriver } = await import("../src/runner/drivers/mock-server-driver.js");
+    const driver = new MockServerDriver({ version: 2, faults: [], readings });
+    const outcome = await runSuite(await loadSuite("server"), driver, await driver.prepare(), { concurrency: 6, scenarioDeadlineMs: 20_000 });
+    const contradicted = Object.entries(readings).flatMap(([id, name]) => CONTRADICTED[`${id} ${name}`] ?? []);
+    const notPassing = outcome.results.filter((r) => r.verdict !== "pass" && !contradicted.includes(r.id));
+    expect(notPassing, describeResults(notPassing)).toEqual([]);
+    for (const r of outcome.results.filter((r) => contradicted.includes(r.id))) expect(r.verdict, r.id).toBe("fail");
+    for (const [id, name] of Object.entries(readings)) {
+      const about = outcome.results.filter((r) => r.requirements[0] === id);
+      expect(about.length, `no scenario is about ${id}`).toBeGreaterThan(0);
+      for (const r of about) expect(r.readings[id], `${r.id} records the reading of ${id}`).toBe(name);
+    }
   });
 });

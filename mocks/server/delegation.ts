@@ -11,7 +11,7 @@ import {
 } from "../../src/protocol/namespaces.js";
 import { iqError } from "../../src/protocol/stanzas.js";
 import type { ServerFault } from "./faults.js";
-import type { DelegationTable, MockServerOptions } from "./options.js";
+import { DEFAULT_READINGS, type DelegationTable, type MockServerOptions, type ServerReadings } from "./options.js";
 
 export interface DelegationContext {
   options: MockServerOptions;
@@ -49,8 +49,19 @@ export class DelegationService {
   private readonly nestedCache = new Map<string, NestedInfo>();
   private readonly nestingQueries = new Map<string, (answer: Element | undefined) => void>();
   private readonly itemsCache = new Map<string, Element>();
+  /** SRV-ADV-07: managing entities that have connected before (a later handshake is a reconnection). */
+  private readonly seenComponents = new Set<string>();
+  /** SRV-ADV-07 fault: reconnected managing entities the delegation was not re-established for. */
+  private readonly staleComponents = new Set<string>();
+  /** SRV-DSC-13: "bare-JID node" → the ME whose disco#items answer advertised an item with that node. */
+  private readonly advertisedNodes = new Map<string, string>();
 
   constructor(private readonly ctx: DelegationContext) {}
+
+  /** The reading the mock follows for an ambiguous row (MockServerOptions.readings). */
+  private reading<K extends keyof ServerReadings>(id: K): ServerReadings[K] {
+    return this.ctx.options.readings[id] ?? DEFAULT_READINGS[id];
+  }
 
   get ns(): string {
     return delegationNamespace(this.ctx.options.version);
@@ -75,6 +86,13 @@ export class DelegationService {
 
   /** A component finished its handshake: advertise and fetch the nesting nodes, in the configured order. */
   async componentOnline(jid: string): Promise<void> {
+    // SRV-ADV-07: every (re)connection gets the advertisement and the forwards again; the fault forgets a returning ME.
+    const returning = this.seenComponents.has(jid);
+    this.seenComponents.add(jid);
+    if (returning && this.ctx.has("SRV-ADV-07")) {
+      this.staleComponents.add(jid);
+      return;
+    }
     if (this.ctx.options.order === "query-first") {
       await this.fetchNesting(jid);
       this.advertise(jid);
@@ -92,14 +110,20 @@ export class DelegationService {
       if (!this.ctx.has("SRV-ADV-04")) return;
       delegations = Object.entries(this.effectiveDelegations());
     }
-    const message = new Element("message", { from: this.ctx.options.domain, to: jid, id: randomUUID() });
-    const delegation = message.c("delegation", { xmlns: this.ns });
-    for (const [namespace, entry] of delegations) {
-      if (!entry.attributes?.length && this.ctx.has("SRV-ADV-02")) continue;
-      const delegated = delegation.c("delegated", { namespace });
-      if (!this.ctx.has("SRV-ADV-03")) for (const name of entry.attributes ?? []) delegated.c("attribute", { name });
+    const listed = delegations.filter(([, entry]) => entry.attributes?.length || !this.ctx.has("SRV-ADV-02"));
+    // SRV-ADV-08 (ambiguous): one <message/> with every delegation (the spec's example), or one per namespace.
+    const groups = this.reading("SRV-ADV-08") === "several-messages" ? listed.map((d) => [d]) : [listed];
+    // SRV-ADV-08 fault: a second, partial advertisement after the full one (an ME replacing its set loses the rest).
+    if (this.ctx.has("SRV-ADV-08")) groups.push(listed.filter(([, entry]) => !entry.attributes?.length).slice(0, 1));
+    for (const group of groups) {
+      const message = new Element("message", { from: this.ctx.options.domain, to: jid, id: randomUUID() });
+      const delegation = message.c("delegation", { xmlns: this.ns });
+      for (const [namespace, entry] of group) {
+        const delegated = delegation.c("delegated", { namespace });
+        if (!this.ctx.has("SRV-ADV-03")) for (const name of entry.attributes ?? []) delegated.c("attribute", { name });
+      }
+      this.ctx.sendToComponent(jid, message);
     }
-    this.ctx.sendToComponent(jid, message);
   }
 
   // --- E. disco nesting (#disco_nesting, #impl 2) -----------------------------------
@@ -178,7 +202,7 @@ export class DelegationService {
       if (!sameJid(forward.managingJid, jid)) continue;
       clearTimeout(forward.timer);
       this.pending.delete(forward.forwardId);
-      if (!this.ctx.has("SRV-UNA-02")) this.ctx.route(this.errorFor(forward, "service-unavailable"));
+      if (!this.ctx.has("SRV-UNA-02")) this.answer(this.errorFor(forward, "service-unavailable"));
     }
   }
 
@@ -199,8 +223,9 @@ export class DelegationService {
       return this.ctx.has("SRV-FWD-10") && table[namespace] ? table[namespace].jid : undefined;
     }
     // #remaining_disco has its own addressing rule (a bare JID), checked before the general ones.
-    const remaining = senderIsComponent ? undefined : this.remainingDiscoDelegate(iq, payload, namespace, table);
-    if (remaining) return remaining;
+    // SRV-SLF-01: the ME's own disco requests are the server's to answer; the fault forwards them back (to its own domain).
+    const remaining = senderIsComponent && !this.ctx.has("SRV-SLF-01") ? undefined : this.remainingDiscoDelegate(iq, payload, namespace, table);
+    if (remaining && (!senderIsComponent || sameJid(parseJid(sender).domain, remaining))) return remaining;
     if (!this.addressedForDelegation(iq.attrs.to, sender)) return undefined;
     const entry = table[namespace];
     if (!entry) {
@@ -208,9 +233,13 @@ export class DelegationService {
       const any = Object.values(table)[0];
       return this.ctx.has("SRV-FWD-10") && any && !senderIsComponent && namespace === NS.version ? any.jid : undefined;
     }
-    if (senderIsComponent && sameJid(entry.jid, sender) && !this.ctx.has("SRV-SLF-01")) return undefined;
-    if (senderIsComponent && !sameJid(entry.jid, sender)) return undefined;
+    // SRV-SLF-01: every JID of the ME's domain (the ME, user@ME, ME/resource) sends the ME's own stanzas.
+    const fromManaging = senderIsComponent && sameJid(parseJid(sender).domain, entry.jid);
+    if (fromManaging && !this.ctx.has("SRV-SLF-01")) return undefined;
+    if (senderIsComponent && !fromManaging) return undefined;
     if (!this.passesFilter(payload, table[namespace]?.attributes)) return undefined;
+    // SRV-ADV-07 fault: a reconnected ME is not delegated to any more; the server handles the IQ itself.
+    if (this.staleComponents.has(entry.jid)) return undefined;
     return entry.jid;
   }
 
@@ -220,7 +249,11 @@ export class DelegationService {
     if (to === undefined || to === "") return !this.ctx.has("SRV-FWD-01");
     const jid = parseJid(to);
     if (isFullJid(to)) return this.ctx.has("SRV-FWD-05");
-    if (jid.domain !== domain) return jid.local !== undefined && this.ctx.has("SRV-FWD-06");
+    if (jid.domain !== domain) {
+      // SRV-FWD-11: a hosted domain where delegation is not activated is handled normally (the fault forwards it).
+      if (sameJid(jid.domain, this.ctx.options.undelegatedDomain)) return this.ctx.has("SRV-FWD-11");
+      return jid.local !== undefined && this.ctx.has("SRV-FWD-06");
+    }
     if (!jid.local) return !this.ctx.has("SRV-FWD-02");
     if (sameJid(bareJid(to), bareJid(sender))) return !this.ctx.has("SRV-FWD-03");
     return !this.ctx.has("SRV-FWD-04");
@@ -238,7 +271,15 @@ export class DelegationService {
   private remainingDiscoDelegate(iq: Element, payload: Element, namespace: string, table: DelegationTable): string | undefined {
     const to = iq.attrs.to;
     if (!to || isFullJid(to) || !parseJid(to).local) return undefined;
+    // SRV-FWD-11: only bare JIDs of the domain where delegation is activated.
+    if (!sameJid(parseJid(to).domain, this.ctx.options.domain)) return undefined;
     const node = payload.attrs.node;
+    // SRV-DSC-13: disco#info or disco#items on the node of an item the ME advertised goes to that ME
+    // (#bare_jid_disco_items), whether or not remaining disco#info is delegated; the fault answers it itself.
+    const advertisedBy = node === undefined ? undefined : this.advertisedNodes.get(`${bareJid(to).toLowerCase()} ${node}`);
+    if (advertisedBy && (namespace === NS.discoInfo || namespace === NS.discoItems) && table[REMAINING_DISCO_ITEMS]) {
+      return this.ctx.has("SRV-DSC-13") ? undefined : advertisedBy;
+    }
     if (namespace === NS.discoInfo && node !== undefined && table[REMAINING_DISCO_INFO]) {
       return this.ctx.has("SRV-DSC-07") ? undefined : table[REMAINING_DISCO_INFO].jid;
     }
@@ -256,7 +297,7 @@ export class DelegationService {
     original.attrs.from = sender;
     if (!this.ctx.isComponentOnline(managingJid)) {
       // SRV-UNA-01 (N.B.1)
-      if (!this.ctx.has("SRV-UNA-01")) this.ctx.route(iqError(original, "service-unavailable", "cancel", original.attrs.to));
+      if (!this.ctx.has("SRV-UNA-01")) this.answer(iqError(original, "service-unavailable", "cancel", original.attrs.to));
       return;
     }
     const itemsCacheKey = this.itemsCacheKey(original);
@@ -274,6 +315,11 @@ export class DelegationService {
     const wrapper = new Element("iq", { type: "set", from: this.ctx.options.domain, to: managingJid, id: forwardId });
     const inner = clone(original);
     inner.attrs.xmlns = NS.client;
+    // SRV-FWD-12 (ambiguous): an IQ to the sender's own bare JID is forwarded with that 'to' (keeps-to) or none (no-to).
+    const to = inner.attrs.to;
+    const toOwnBareJid = to !== undefined && !isFullJid(to) && parseJid(to).local !== undefined && sameJid(bareJid(to), bareJid(sender));
+    if (toOwnBareJid && this.ctx.has("SRV-FWD-12")) inner.attrs.to = this.ctx.options.domain;
+    else if (toOwnBareJid && this.reading("SRV-FWD-12") === "no-to") delete inner.attrs.to;
     if (this.ctx.has("SRV-FWD-09")) delete inner.attrs.xmlns;
     if (this.ctx.has("SRV-FWD-08")) {
       inner.attrs.from = bareJid(sender);
@@ -287,10 +333,26 @@ export class DelegationService {
       const forward = this.pending.get(forwardId);
       if (!forward) return;
       this.settle(forward);
-      this.ctx.route(this.errorFor(forward, "remote-server-timeout"));
+      this.answer(this.errorFor(forward, "remote-server-timeout"));
     }, this.ctx.options.forwardTimeoutMs);
     this.pending.set(forwardId, { forwardId, managingJid, sender, original, timer, itemsCacheKey });
     this.ctx.sendToComponent(managingJid, wrapper);
+  }
+
+  /**
+   * SRV-ADV-06: only IQ namespaces are delegated (#server_config), so a <message/> or <presence/> with a
+   * delegated payload is never forwarded. The fault wraps it like an IQ forward and sends it to the ME.
+   */
+  forwardNonIq(stanza: Element, sender: string): void {
+    if (!this.ctx.has("SRV-ADV-06")) return;
+    const table = this.effectiveDelegations();
+    const delegated = childElements(stanza).map((c) => table[namespaceOf(c) ?? ""]).find(Boolean);
+    if (!delegated || !this.ctx.isComponentOnline(delegated.jid)) return;
+    const copy = clone(stanza);
+    Object.assign(copy.attrs, { xmlns: NS.client, from: sender });
+    const wrapper = new Element("iq", { type: "set", from: this.ctx.options.domain, to: delegated.jid, id: `fwd-${randomUUID()}` });
+    wrapper.c("delegation", { xmlns: this.ns }).c("forwarded", { xmlns: NS.forward }).cnode(copy);
+    this.ctx.sendToComponent(delegated.jid, wrapper);
   }
 
   hasPendingFrom(sender: string): boolean {
@@ -316,13 +378,20 @@ export class DelegationService {
       return true;
     }
     this.ctx.log(`bad reply to ${forward.forwardId}: ${verdict.problem}`);
-    this.ctx.route(this.errorFor(forward, "service-unavailable"));
+    this.answer(this.errorFor(forward, verdict.condition ?? "service-unavailable"));
     if (this.ctx.has("SRV-REP-10")) this.ctx.dropComponent(forward.managingJid);
     else if (this.ctx.options.closeStreamOnBadReply) this.ctx.dropComponent(forward.managingJid, "undefined-condition");
     return true;
   }
 
-  private checkReply(iq: Element, forward: PendingForward): { deliver?: Element; problem?: string } {
+  /** SRV-ANS-01: the one error answer to a delegated IQ; the fault sends it twice. */
+  private answer(error: Element): void {
+    this.ctx.route(error);
+    if (this.ctx.has("SRV-ANS-01")) this.ctx.route(clone(error));
+  }
+
+  /** `condition`: the error the sender gets for a bad reply (default service-unavailable). */
+  private checkReply(iq: Element, forward: PendingForward): { deliver?: Element; problem?: string; condition?: string } {
     const original = forward.original;
     if (iq.attrs.type === "error") {
       // SRV-REP-08 (N.B.2): an outer error becomes service-unavailable; the fault relays its condition.
@@ -330,7 +399,11 @@ export class DelegationService {
       const relayed = iqError(original, conditionOf(iq) ?? "undefined-condition", "cancel", original.attrs.to);
       return { deliver: relayed };
     }
-    const inner = iq.getChild("delegation", this.ns)?.getChild("forwarded", NS.forward)?.getChild("iq");
+    const forwarded = iq.getChild("delegation", this.ns)?.getChild("forwarded", NS.forward);
+    // SRV-REP-13: the reply is the <iq/> in <forwarded/>, whatever else (a XEP-0297 <delay/>) is next to it;
+    // the fault takes the first child, so a <delay/> before the IQ makes the reply look unwrapped.
+    const first = forwarded && firstChildElement(forwarded);
+    const inner = this.ctx.has("SRV-REP-13") ? (first?.name === "iq" ? first : undefined) : forwarded?.getChild("iq");
     if (!inner) {
       // SRV-REP-09: an unwrapped reply is never relayed raw.
       if (!this.ctx.has("SRV-REP-09")) return { problem: "reply not wrapped" };
@@ -342,18 +415,47 @@ export class DelegationService {
     delete reply.attrs.xmlns;
     if (reply.attrs.id !== original.attrs.id && !this.ctx.has("SRV-REP-03")) return { problem: "inner id differs" };
     if (!sameJid(reply.attrs.to, forward.sender) && !this.ctx.has("SRV-REP-04")) return { problem: "inner 'to' differs" };
-    if (!this.fromMatches(reply.attrs.from, original, forward.sender) && !this.ctx.has("SRV-REP-05")) {
+    // SRV-REP-02 fault: a reply without inner 'from' (the spec's example shape) is taken too, and delivered from the ME.
+    const fromTakenAnyway = reply.attrs.from === undefined && this.ctx.has("SRV-REP-02");
+    // SRV-REP-14 (ambiguous): no inner 'from' (the spec's examples) although the original had a 'to':
+    // refused (strict) or delivered with the original 'to' filled in (lenient); the fault refuses it with another condition.
+    if (reply.attrs.from === undefined && original.attrs.to !== undefined && !fromTakenAnyway) {
+      if (this.ctx.has("SRV-REP-14")) return { problem: "no inner 'from'", condition: "bad-request" };
+      if (this.reading("SRV-REP-14") === "refused") return { problem: "no inner 'from' (strict reading of SRV-REP-14)" };
+      reply.attrs.from = original.attrs.to;
+    }
+    // SRV-REP-05 fault: a spoofed inner 'from' is relayed (a missing one is not spoofed: still refused).
+    const spoofAccepted = reply.attrs.from !== undefined && this.ctx.has("SRV-REP-05");
+    if (!fromTakenAnyway && !spoofAccepted && !this.fromMatches(reply.attrs.from, original, forward.sender)) {
       return { problem: "inner 'from' differs" };
     }
     const type = reply.attrs.type;
-    if (type === "error" && !this.ctx.has("SRV-REP-07")) return { problem: "inner type error (strict reading)" };
+    // SRV-REP-07 (ambiguous): an inner error gets service-unavailable (strict) or is relayed (lenient);
+    // the fault answers with a condition of neither.
+    if (type === "error" && this.ctx.has("SRV-REP-07")) return { problem: "inner type error", condition: "internal-server-error" };
+    if (type === "error" && this.reading("SRV-REP-07") === "strict") return { problem: "inner type error (strict reading)" };
     if ((type === "get" || type === "set") && !this.ctx.has("SRV-REP-06")) return { problem: `inner type ${type}` };
     if (type !== "result" && type !== "error" && type !== "get" && type !== "set") return { problem: `inner type ${type}` };
     if (this.ctx.has("SRV-REP-02")) reply.attrs.from = forward.managingJid;
     if (this.ctx.has("SRV-REP-01")) stripText(reply);
-    if (this.ctx.has("SRV-DSC-10") && forward.itemsCacheKey?.endsWith(" ")) {
-      const query = reply.getChild("query", NS.discoItems);
-      for (const item of this.ctx.ownItems(bareJid(String(original.attrs.to)))) query?.cnode(item);
+    // SRV-TRN-01: nothing of the forward reaches the user; the fault leaks an empty <forwarded/> into replies to bare-JID IQs.
+    const to = original.attrs.to;
+    if (this.ctx.has("SRV-TRN-01") && to && parseJid(to).local) reply.c("forwarded", { xmlns: NS.forward });
+    const items = forward.itemsCacheKey ? reply.getChild("query", NS.discoItems) : undefined;
+    // SRV-DSC-13: remember the nodes of the items the ME advertised; requests on them go to it.
+    for (const item of items?.getChildren("item") ?? []) {
+      if (item.attrs.jid && item.attrs.node !== undefined) this.advertisedNodes.set(`${bareJid(String(item.attrs.jid)).toLowerCase()} ${item.attrs.node}`, forward.managingJid);
+    }
+    if (items && forward.itemsCacheKey?.endsWith(" ")) {
+      // SRV-DSC-14 fault: all but the first of the ME's items are lost in the merge.
+      if (this.ctx.has("SRV-DSC-14")) {
+        const [kept] = items.getChildren("item");
+        items.children = items.children.filter((c) => typeof c === "string" || c.name !== "item" || c === kept);
+      }
+      // SRV-DSC-10 (SHOULD NOT mix its own items in) vs SRV-DSC-14 (MAY nest them anyway: reading "nests").
+      if (this.ctx.has("SRV-DSC-10") || this.reading("SRV-DSC-14") === "nests") {
+        for (const item of this.ctx.ownItems(bareJid(String(original.attrs.to)))) items.cnode(item);
+      }
     }
     return { deliver: reply };
   }

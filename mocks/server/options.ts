@@ -5,8 +5,44 @@ import type { ServerFault } from "./faults.js";
 /** A delegations table as Prosody's mod_delegation reads it: namespace → managing entity and filtering attributes. */
 export type DelegationTable = Record<string, { jid: string; attributes?: string[] }>;
 
+/**
+ * The reading the mock follows for each ambiguous row (and the MAY row SRV-DSC-14) of the
+ * catalogue; the first value of each is the default. Either reading passes the suite.
+ */
+export interface ServerReadings {
+  /** SRV-ADV-08: one advertisement <message/> holding every delegation, or one message per namespace. */
+  "SRV-ADV-08": "one-message" | "several-messages";
+  /** SRV-FWD-12: an IQ to the sender's own bare JID is forwarded with that 'to', or with none. */
+  "SRV-FWD-12": "keeps-to" | "no-to";
+  /** SRV-REP-07: an inner IQ error gets service-unavailable (strict) or is relayed (lenient). */
+  "SRV-REP-07": "strict" | "lenient";
+  /** SRV-REP-14: an inner reply without 'from' (the spec's examples) is refused (strict) or delivered with the 'from' filled in. */
+  "SRV-REP-14": "refused" | "delivered";
+  /** SRV-DSC-14 (MAY): the server's own items are not nested into a forwarded bare-JID disco#items answer, or are. */
+  "SRV-DSC-14": "does-not-nest" | "nests";
+}
+
+export const DEFAULT_READINGS: ServerReadings = {
+  "SRV-ADV-08": "one-message",
+  "SRV-FWD-12": "keeps-to",
+  "SRV-REP-07": "strict",
+  "SRV-REP-14": "refused",
+  "SRV-DSC-14": "does-not-nest",
+};
+
+/** The other reading of each row: with DEFAULT_READINGS, every reading the mock can follow. */
+export const ALTERNATE_READINGS: ServerReadings = {
+  "SRV-ADV-08": "several-messages",
+  "SRV-FWD-12": "no-to",
+  "SRV-REP-07": "lenient",
+  "SRV-REP-14": "delivered",
+  "SRV-DSC-14": "nests",
+};
+
 export interface MockServerOptions {
   domain: string;
+  /** SRV-FWD-11: a second hosted domain (same accounts) where delegation is not activated. */
+  undelegatedDomain: string;
   host: string;
   /** 0 picks a free port. */
   c2sPort: number;
@@ -26,12 +62,16 @@ export interface MockServerOptions {
   /** SRV-REP-10 (MAY): close the ME's stream, with a stream error, after a bad reply. */
   closeStreamOnBadReply: boolean;
   faults: ServerFault[];
+  /** Which reading of each ambiguous row to follow (unset rows: DEFAULT_READINGS). */
+  readings: Partial<ServerReadings>;
   log?: (line: string) => void;
 }
 
 export const MOCK_DOMAIN = "capulet.test";
 export const MANAGING_JID = `pubsub.${MOCK_DOMAIN}`;
 export const OTHER_JID = `other.${MOCK_DOMAIN}`;
+/** SRV-FWD-11: hosted too, with the same accounts, but no delegation. */
+export const MOCK_UNDELEGATED_DOMAIN = "verona.test";
 
 /**
  * The embedded reference configuration: the pubsub namespace delegated plainly,
@@ -56,6 +96,7 @@ export function defaultMockServerOptions(overrides: Partial<MockServerOptions> =
   const version = overrides.version ?? 2;
   return {
     domain: MOCK_DOMAIN,
+    undelegatedDomain: MOCK_UNDELEGATED_DOMAIN,
     host: "127.0.0.1",
     c2sPort: 0,
     componentPort: 0,
@@ -68,6 +109,7 @@ export function defaultMockServerOptions(overrides: Partial<MockServerOptions> =
     forwardTimeoutMs: 30_000,
     closeStreamOnBadReply: false,
     faults: [],
+    readings: {},
     ...overrides,
   };
 }

@@ -102,7 +102,10 @@ export class MockServer {
   // --- inbound --------------------------------------------------------------
 
   private fromClient(session: ClientSession, stanza: Element): void {
-    if (stanza.name !== "iq") return this.route(stanza);
+    if (stanza.name !== "iq") {
+      this.delegation.forwardNonIq(stanza, session.fullJid); // SRV-ADV-06 fault only
+      return this.route(stanza);
+    }
     const sender = session.fullJid;
     // SRV-ORD-01 fault: the sender's traffic waits behind its pending forward.
     if (this.faults.has("SRV-ORD-01") && this.delegation.hasPendingFrom(sender)) {
@@ -149,7 +152,7 @@ export class MockServer {
   private handleNormally(iq: Element, sender: string): void {
     const to = iq.attrs.to;
     if (to && isFullJid(to)) return this.route(iq);
-    if (to && parseJid(to).domain !== this.domain) {
+    if (to && !this.isHosted(parseJid(to).domain)) {
       if (this.components.has(parseJid(to).domain) || this.options.components[parseJid(to).domain] !== undefined) return this.route(iq);
       return this.route(iqError(iq, "remote-server-not-found"));
     }
@@ -202,16 +205,19 @@ export class MockServer {
       if (!this.faults.has("SRV-DSC-01")) features.add(this.delegation.ns);
     }
     const active = new Set(this.delegation.activeNamespaces());
+    // SRV-DSC-12: a filtered delegation shows the ME's features for the whole namespace too; the fault shows the server's own.
+    const ownInstead = (namespace: string) =>
+      this.faults.has("SRV-DSC-12") && Boolean(this.delegation.effectiveDelegations()[namespace]?.attributes?.length);
     for (const [namespace, internal] of Object.entries(INTERNAL_FEATURES)) {
       // SRV-DSC-03: the internal implementation's features give way to the ME's.
-      if (active.has(namespace) && !this.faults.has("SRV-DSC-03")) continue;
+      if (active.has(namespace) && !this.faults.has("SRV-DSC-03") && !ownInstead(namespace)) continue;
       for (const f of internal) features.add(f);
     }
     const nested = await this.delegation.nestedInfo(bare !== undefined);
     const nestedFeatures = bare ? !this.faults.has("SRV-DSC-05") : !this.faults.has("SRV-DSC-02");
-    for (const { info } of nested) {
-      if (nestedFeatures) for (const f of info.features) features.add(f);
-      if (bare && nestedFeatures) for (const identity of info.identities) query.cnode(identity);
+    for (const { namespace, info } of nested) {
+      if (nestedFeatures && !ownInstead(namespace)) for (const f of info.features) features.add(f);
+      if (bare && nestedFeatures && !ownInstead(namespace)) for (const identity of info.identities) query.cnode(identity);
       // SRV-DSC-06: XEP-0128 extensions of the ME are included.
       if (!this.faults.has("SRV-DSC-06")) for (const form of info.forms) query.cnode(form);
     }
@@ -243,6 +249,11 @@ export class MockServer {
 
   // --- routing ---------------------------------------------------------------------
 
+  /** The delegating domain, and the second hosted domain where delegation is not activated (SRV-FWD-11). */
+  private isHosted(domain: string): boolean {
+    return sameJid(domain, this.domain) || sameJid(domain, this.options.undelegatedDomain);
+  }
+
   private isForServer(to: string | undefined): boolean {
     return !to || sameJid(to, this.domain);
   }
@@ -255,7 +266,7 @@ export class MockServer {
     const jid = parseJid(to);
     const component = this.components.get(jid.domain);
     if (component) return component.send(stanza);
-    if (jid.domain !== this.domain) {
+    if (!this.isHosted(jid.domain)) {
       if (stanza.name === "iq" && (stanza.attrs.type === "get" || stanza.attrs.type === "set")) {
         this.route(iqError(stanza, "remote-server-not-found"));
       }

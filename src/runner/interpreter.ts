@@ -1,5 +1,5 @@
 import type { Step, TextScenario } from "../scenario/model.js";
-import { ScenarioContext, StepFailure } from "./context.js";
+import { ScenarioContext, ScenarioError, StepFailure } from "./context.js";
 
 /** Runs the steps of a text scenario in order; the first failing check ends it. */
 export async function runTextScenario(scenario: TextScenario, ctx: ScenarioContext): Promise<void> {
@@ -17,7 +17,17 @@ async function runStep(step: Step, ctx: ScenarioContext): Promise<void> {
   const requirement = step.requirement ?? ctx.defaultRequirement;
   switch (step.kind) {
     case "connect":
-      return step.withoutAdvertising ? ctx.connectWithoutAdvertising(step.actor) : ctx.connect(step.actor);
+      if (step.withoutAdvertising) return ctx.connectWithoutAdvertising(step.actor);
+      // `A connects [ID]`: being let in is what the step checks (e.g. SRV-ADV-07, a restarted ME is never refused).
+      if (step.requirement) {
+        try {
+          return await ctx.connect(step.actor);
+        } catch (err) {
+          if (!(err instanceof ScenarioError)) throw err;
+          throw new StepFailure(requirement, err.message);
+        }
+      }
+      return ctx.connect(step.actor);
     case "disconnect":
       return ctx.disconnect(step.actor);
     case "send":

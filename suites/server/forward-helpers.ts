@@ -1,5 +1,6 @@
 import type { ScenarioContext } from "../../src/runner/context.js";
 import type { CastEntry } from "../../src/scenario/model.js";
+import { childElements, namespaceOf, type Element } from "../../src/xml/element.js";
 
 /** The cast of most reply scenarios: a user and the managing entity, both connected by connectCast. */
 export const JULIET_AND_ME: CastEntry[] = [
@@ -24,3 +25,31 @@ export function wrapped(inner: string): string {
 }
 
 export const SERVICE_UNAVAILABLE = "<error><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>";
+
+/** A user's get in the plain delegated namespace (her microblog items), addressed to `to`, or with no 'to'. */
+export function itemsGet(id: string, to?: string): string {
+  const address = to === undefined ? "" : ` to='${to}'`;
+  return `<iq type='get' id='${id}'${address}><pubsub xmlns='\${ns.plain}'><items node='urn:xmpp:microblog:0'/></pubsub></iq>`;
+}
+
+/** The forward of the IQ `id` that `me` must receive, its outer id captured as {$capture}. */
+export function forwardOf(id: string, capture = "fwd"): string {
+  return `<iq type='set' from='\${server}' id='{$${capture}}'><match:deep><iq id='${id}'/></match:deep></iq>`;
+}
+
+/** As wrapped(), answering the forward captured as {$capture}, from the managing entity `me` (an actor name). */
+export function wrappedFor(inner: string, capture: string, me = "me"): string {
+  return `<iq type='result' id='{$${capture}}' from='\${${me}}' to='\${server}'><delegation xmlns='\${deleg}'><forwarded xmlns='urn:xmpp:forward:0'>${inner}</forwarded></delegation></iq>`;
+}
+
+/** Every element of a stanza, depth first (the stanza itself included). */
+export function descendants(el: Element): Element[] {
+  return [el, ...childElements(el).flatMap(descendants)];
+}
+
+/** SRV-TRN-01: the parts of a forward that must never reach a user (the wrapper, the XEP-0297 envelope). */
+export function forwardTraces(el: Element, delegationNs: string): Element[] {
+  return descendants(el).filter(
+    (d) => (d.name === "delegation" && namespaceOf(d) === delegationNs) || (d.name === "forwarded" && namespaceOf(d) === "urn:xmpp:forward:0"),
+  );
+}
