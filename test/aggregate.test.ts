@@ -24,6 +24,12 @@ describe("requirement verdicts: blame only what failed", () => {
     expect(requirementVerdict("SRV-DSC-06", scenarios, NONE).verdict).toBe("fail");
   });
 
+  it("a prerequisite whose checks held before the scenario failed on its main requirement passes", () => {
+    const scenarios = [scenario({ id: "s", requirements: ["SRV-ADV-07", "SRV-ADV-01"], verdict: "fail", failedRequirement: "SRV-ADV-07", checked: ["SRV-ADV-01"] })];
+    expect(requirementVerdict("SRV-ADV-01", scenarios, NONE).verdict).toBe("pass");
+    expect(requirementVerdict("SRV-ADV-07", scenarios, NONE).verdict).toBe("fail");
+  });
+
   it("a prerequisite fails when a scenario's step tagged with it fails; the main requirement is then blocked (error)", () => {
     const scenarios = [scenario({ id: "s", requirements: ["SRV-REP-03", "SRV-FWD-02"], verdict: "fail", failedRequirement: "SRV-FWD-02" })];
     expect(requirementVerdict("SRV-FWD-02", scenarios, NONE).verdict).toBe("fail");

@@ -70,7 +70,17 @@ export function worstVerdict(verdicts: Verdict[]): Verdict | undefined {
  */
 function speaksFor(s: ScenarioResult, id: string): boolean {
   if (s.requirements[0] === id) return !(s.verdict === "fail" && s.failedRequirement !== undefined && s.failedRequirement !== id);
-  return s.verdict === "pass" || (s.verdict === "fail" && s.failedRequirement === id);
+  return s.verdict === "pass" || (s.verdict === "fail" && s.failedRequirement === id) || checkedBeforeFailure(s, id);
+}
+
+/** A scenario that failed on another requirement after this one's checks held: for this one, a pass. */
+function checkedBeforeFailure(s: ScenarioResult, id: string): boolean {
+  return s.verdict === "fail" && s.failedRequirement !== id && (s.checked?.includes(id) ?? false);
+}
+
+/** The verdict a scenario gives one requirement it lists. */
+function verdictFor(s: ScenarioResult, id: string): Verdict {
+  return checkedBeforeFailure(s, id) ? "pass" : s.verdict;
 }
 
 export interface RequirementVerdict {
@@ -109,8 +119,8 @@ export function requirementVerdict(
     const verdict = first.verdict === "fail" ? "error" : first.verdict;
     return { verdict, reason: main.length > 0 ? first.reason : `only listed by scenarios that did not check it (${first.id}: ${first.reason})`, reading };
   }
-  const verdict = worstVerdict(counted.map((s) => s.verdict)) as Verdict;
-  const worst = counted.find((s) => s.verdict === verdict);
+  const verdict = worstVerdict(counted.map((s) => verdictFor(s, id))) as Verdict;
+  const worst = counted.find((s) => verdictFor(s, id) === verdict);
   return { verdict, reason: verdict === "pass" ? "" : (worst?.reason ?? ""), reading };
 }
 

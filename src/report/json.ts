@@ -104,6 +104,7 @@ export const RESULTS_SCHEMA: JsonSchema = {
             received: { type: "array", items: str() },
           },
         },
+        checked: { type: "array", items: str(), description: "requirements whose checks held before the scenario ended (a failure of another does not taint them)" },
         notes: { type: "array", items: str() },
         readings: {
           type: "object",

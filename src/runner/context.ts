@@ -51,6 +51,8 @@ export class ScenarioContext {
   readonly captures: Captures = new Map();
   readonly notes: string[] = [];
   readonly readings: Record<string, string> = {};
+  /** Requirements whose checks held in this run of the scenario (so a later failure of another does not taint them). */
+  readonly checked = new Set<string>();
   private readonly actors = new Map<string, Actor>();
   private lastReceived: { actor: string; stanza: Element } | undefined;
   /** When the last stimulus was sent: "receives nothing" looks at stanzas from then on. */
@@ -205,6 +207,7 @@ export class ScenarioContext {
       this.lastReceived = { actor: name, stanza };
       const reading = alternatives[alternative].reading;
       if (reading) this.reading(requirement, reading, `${name} received ${summarizeStanza(stanza)}`);
+      this.checked.add(requirement);
       return { stanza, reading };
     } catch (err) {
       if (!(err instanceof ExpectationTimeout)) throw err;
@@ -224,6 +227,7 @@ export class ScenarioContext {
     const window = options.withinMs ?? this.env.timeouts.quiet;
     try {
       await this.actor(name).expectNothing(pattern, window, this.lastSendAt, this.captures);
+      this.checked.add(options.requirement ?? this.defaultRequirement);
     } catch (err) {
       if (!(err instanceof UnexpectedStanza)) throw err;
       throw new StepFailure(
@@ -251,6 +255,7 @@ export class ScenarioContext {
         for (const [k, v] of result.captures) this.captures.set(k, v);
         const reading = alternatives[i].reading;
         if (reading) this.reading(requirement, reading, `${this.lastReceived.actor} received ${summarizeStanza(this.lastReceived.stanza)}`);
+        this.checked.add(requirement);
         return reading;
       }
       if (!closest || result.path.length > closest.path.length) closest = result;
@@ -273,6 +278,7 @@ export class ScenarioContext {
 
   check(condition: boolean, requirement: string, message: string, expected = "", received: string[] = []): void {
     if (!condition) throw new StepFailure(requirement, message, expected, received);
+    this.checked.add(requirement);
   }
 
   /**

@@ -41,6 +41,8 @@ export interface ScenarioResult {
   notes: string[];
   /** Ambiguous requirement ID → the short name of the reading the target follows (e.g. "strict", "lenient"). */
   readings: Record<string, string>;
+  /** Requirements whose checks held before the scenario ended (a failure of another one does not taint them). */
+  checked?: string[];
   durationMs: number;
   transcript: TranscriptEntry[];
 }

@@ -31,8 +31,10 @@ export async function runScenario(scenario: Scenario, driver: TargetDriver, uid:
     readings: {} as Record<string, string>,
     transcript: transcript.entries,
   };
+  let ctx: ScenarioContext | undefined;
   const finish = (verdict: ScenarioResult["verdict"], reason: string, extra: Partial<ScenarioResult> = {}): ScenarioResult => ({
     ...base,
+    ...(ctx && ctx.checked.size > 0 ? { checked: [...ctx.checked] } : {}),
     verdict,
     reason,
     durationMs: Date.now() - started,
@@ -46,7 +48,6 @@ export async function runScenario(scenario: Scenario, driver: TargetDriver, uid:
   // A scenario that can show the feature is absent runs anyway, for the evidence (Scenario.probesSupport).
   if (missing && !scenario.probesSupport) return finish("not-supported", missing);
 
-  let ctx: ScenarioContext | undefined;
   let env: Awaited<ReturnType<TargetDriver["open"]>> | undefined;
   try {
     env = await driver.open(scenario, uid);
