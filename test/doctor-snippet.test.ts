@@ -79,6 +79,8 @@ describe("xep0355 snippet", () => {
     expect(r.stdout).toContain('VirtualHost "capulet.test"');
     expect(r.stdout).toContain('filtering = { "node" }');
     expect(r.stdout).toContain('component_secret = "<components.managing.secret>"');
+    expect(r.stdout).toContain('["urn:xmpp:delegation:2"] = {');
+    expect(r.stdout).not.toContain("VirtualHost \"undelegated"); // the target file has no undelegatedDomain
     expect(r.stdout).not.toContain(server.options.components["pubsub.capulet.test"]);
   });
 
@@ -87,5 +89,9 @@ describe("xep0355 snippet", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("mod_delegation");
     expect(r.stdout).toContain("ejabberd_service");
+    // YAML comments, the undelegated host of SRV-FWD-11 and the careless delegation that provokes SRV-ADV-05
+    expect(r.stdout).toContain("# secrets and passwords are not printed");
+    expect(r.stdout).toContain(`  - "undelegated.example.org"`);
+    expect(r.stdout).toMatch(/# SRV-ADV-05[^\n]*\n[^\n]*\n\s+"urn:xmpp:delegation:2":/);
   });
 });

@@ -4,7 +4,7 @@ import path from "node:path";
 import net from "node:net";
 import { describe, expect, it, vi } from "vitest";
 import { launchers } from "../src/launchers/index.js";
-import { acceptsTcp } from "../src/launchers/ports.js";
+import { acceptsTcp, freePorts } from "../src/launchers/ports.js";
 import { RawXmpp } from "../src/launchers/raw-xmpp.js";
 
 /** When set, the next freePorts() call hands out this (occupied) port first: simulates losing the bind race. */
@@ -33,15 +33,15 @@ function runDirs(name: string): string[] {
   return fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith(`xep0355-${name}-`)).map((d) => path.join(os.tmpdir(), d));
 }
 
-/** PIDs whose command line mentions `needle` (the server's temp dir is on its command line). */
-function pidsMentioning(needle: string): number[] {
-  const pids: number[] = [];
+/** Processes ("pid state command line") whose command line mentions `needle` (the server's temp dir is on its command line). */
+function pidsMentioning(needle: string): string[] {
+  const pids: string[] = [];
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
       const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8");
       const state = fs.readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]?.[0];
-      if (cmdline.includes(needle) && state !== "Z") pids.push(Number(entry));
+      if (cmdline.includes(needle) && state !== "Z") pids.push(`${entry} ${state} ${cmdline.replace(/\0/g, " ").slice(0, 200)}`);
     } catch {
       // exited meanwhile
     }
@@ -66,6 +66,13 @@ for (const name of ["prosody", "ejabberd"] as const) {
         const juliet = await RawXmpp.client(target.host, target.c2sPort, target.domain, "juliet", target.accounts.juliet.password);
         expect(juliet.jid).toBe(`juliet@${target.domain}/probe`);
         juliet.close();
+        // SRV-FWD-11: a second hosted domain, the same accounts with the same passwords
+        expect(target.undelegatedDomain).toBe(`undelegated.${target.domain}`);
+        for (const user of ["juliet", "romeo"] as const) {
+          const there = await RawXmpp.client(target.host, target.c2sPort, target.undelegatedDomain!, user, target.accounts[user].password);
+          expect(there.jid).toBe(`${user}@${target.undelegatedDomain}/probe`);
+          there.close();
+        }
         const { managing, other } = target.components;
         const comp = await RawXmpp.component(target.host, target.componentPort, managing.jid, managing.secret);
         comp.close();
@@ -104,6 +111,15 @@ for (const name of ["prosody", "ejabberd"] as const) {
   });
 }
 
+describe("freePorts", () => {
+  it("hands out distinct ports below the kernel's ephemeral range, where outgoing connections cannot take them", async () => {
+    const low = Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    const ports = await freePorts(8);
+    expect(new Set(ports).size).toBe(8);
+    if (low > 21000) for (const p of ports) expect(p).toBeLessThan(low);
+  });
+});
+
 describe("snippets", () => {
   it("prosody prints the delegations table and both Component sections", async () => {
     const { prosody } = launchers;
@@ -121,6 +137,10 @@ describe("snippets", () => {
     expect(text).not.toContain("disco#items:*");
     expect(text).toContain(`Component "pubsub.capulet.test"`);
     expect(text).toContain(`Component "other.capulet.test"`);
+    // SRV-ADV-05 provoked: the delegation namespace itself is delegated too
+    expect(text).toContain(`["urn:xmpp:delegation:2"] = {\n\t\t\tjid = "pubsub.capulet.test";`);
+    // SRV-FWD-11: the undelegated domain, without mod_delegation
+    expect(text).toContain(`VirtualHost "undelegated.capulet.test"\n\tmodules_disabled = { "delegation" }`);
   });
   it("ejabberd prints the service listener and mod_delegation", async () => {
     const { baseTarget } = await import("../src/launchers/common.js");
@@ -132,7 +152,13 @@ describe("snippets", () => {
     });
     const text = launchers.ejabberd.snippet(target);
     expect(text).toContain("module: ejabberd_service");
-    expect(text).toContain(`"http://jabber.org/protocol/pubsub":\n        access: delegation_access`);
+    // on the delegating host only, added to (not replacing) the global modules
+    expect(text).toContain(`append_host_config:\n  "capulet.test":\n    modules:\n      mod_delegation:`);
+    expect(text).toContain(`"http://jabber.org/protocol/pubsub":\n            access: delegation_access`);
     expect(text).toContain(`server: "pubsub.capulet.test"`);
+    // SRV-ADV-05 provoked, with ejabberd 23.01's namespace
+    expect(text).toContain(`"urn:xmpp:delegation:1":\n            access: delegation_access`);
+    expect(text).not.toContain(`"urn:xmpp:delegation:2"`);
+    expect(text).toContain(`hosts:\n  - "capulet.test"\n  - "undelegated.capulet.test"`);
   });
 });

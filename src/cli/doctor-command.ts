@@ -78,13 +78,19 @@ function checks(t: ServerTarget): Check[] {
     name: "delegation advertised to the managing component",
     run: () =>
       withActor(component("managing"), async (me) => {
-        const advert = me.received.find((el) => el.name === "message" && el.getChild("delegation"));
-        if (!advert) throw new Error(`no <delegation/> message within ${t.timeouts.quiet * 3} ms of the handshake`);
-        const delegation = advert.getChild("delegation")!;
-        const namespaces = delegation.getChildren("delegated").map((d) => String(d.attrs.namespace));
-        const missing = [t.delegations.plain, t.delegations.filtered].filter((d) => d && !namespaces.includes(d.namespace)).map((d) => d!.namespace);
+        const wanted = [t.delegations.plain, t.delegations.filtered].filter((d) => d !== undefined).map((d) => d.namespace);
+        // SRV-ADV-08: one message holding every delegation (Prosody) or one per namespace (ejabberd): read them all
+        const adverts = () => me.received.flatMap((el) => (el.name === "message" ? el.getChildren("delegation") : []));
+        const advertised = () => [...new Set(adverts().flatMap((d) => d.getChildren("delegated").map((x) => String(x.attrs.namespace))))];
+        const deadline = Date.now() + t.timeouts.quiet;
+        while (Date.now() < deadline && !wanted.every((ns) => advertised().includes(ns))) await new Promise((r) => setTimeout(r, 20));
+        const [delegation] = adverts();
+        if (!delegation) throw new Error(`no <delegation/> message within ${t.timeouts.quiet * 3} ms of the handshake`);
+        const namespaces = advertised();
+        const missing = wanted.filter((ns) => !namespaces.includes(ns));
         if (missing.length) throw new Error(`advertised ${namespaces.join(", ") || "nothing"}, but not ${missing.join(", ")}`);
-        return `${delegation.attrs.xmlns} (XEP-0355 ${delegation.attrs.xmlns === "urn:xmpp:delegation:1" ? "0.4.1" : "0.5"}): ${namespaces.join(", ")}`;
+        const messages = adverts().length > 1 ? ` (${adverts().length} messages)` : "";
+        return `${delegation.attrs.xmlns} (XEP-0355 ${delegation.attrs.xmlns === "urn:xmpp:delegation:1" ? "0.4.1" : "0.5"}): ${namespaces.join(", ")}${messages}`;
       }),
     fix: "delegate delegations.plain (and filtered) to components.managing (Prosody: delegations table + modules_enabled = { \"delegation\" } in the Component section; ejabberd: mod_delegation namespaces with an access rule allowing the component)",
   });

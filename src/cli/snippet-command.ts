@@ -24,6 +24,7 @@ const PLACEHOLDER: ServerTarget = {
   delegations: { plain: { namespace: "http://jabber.org/protocol/pubsub" }, filtered: { namespace: "urn:xmpp:mam:2", attributes: ["node"] } },
   undelegatedNamespace: "jabber:iq:version",
   foreignDomain: "montague.example",
+  undelegatedDomain: "undelegated.example.org",
   features: { filtering: true, bareDisco: true, remainingDiscoInfo: true, remainingDiscoItems: true, clientMode: false },
   timeouts: { step: 3000, quiet: 600, connect: 5000 },
 };
@@ -39,7 +40,8 @@ export async function snippetCommand(args: string[]): Promise<number> {
   const target = parsed.values.target ? await loadTargetFile(parsed.values.target) : PLACEHOLDER;
   if (target.role !== "server") throw new UsageError(`snippet: ${parsed.values.target} describes a component, not a server`);
   process.stdout.write(launchers[name].snippet(withoutSecrets(target)) + "\n");
-  process.stdout.write(`-- secrets and passwords are not printed: put those of ${parsed.values.target ?? "your target file"} where the placeholders are\n`);
+  const comment = name === "prosody" ? "--" : "#";
+  process.stdout.write(`${comment} secrets and passwords are not printed: put those of ${parsed.values.target ?? "your target file"} where the placeholders are\n`);
   return EXIT.compliant;
 }
 

@@ -1,17 +1,46 @@
 import fs from "node:fs";
 import net from "node:net";
 
-/** Distinct free TCP ports on `host`: all are bound at once (so they differ), then released. */
+/** Lowest port of the kernel's ephemeral range (source ports of outgoing connections); 32768 if unknown. */
+function ephemeralLow(): number {
+  try {
+    const low = Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 0 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/** Ports below the ephemeral range and above this are tried first. */
+const LOWEST = 20000;
+
+function listen(server: net.Server, port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    server.once("error", () => resolve(false));
+    server.listen({ port, host, exclusive: true }, () => resolve(true));
+  });
+}
+
+/**
+ * Distinct free TCP ports on `host`: all are bound at once (so they differ), then released.
+ * They are taken below the kernel's ephemeral range when there is room: a server takes a
+ * second or two to bind them after release, and on a busy machine any outgoing connection
+ * may meanwhile get an ephemeral port as its source port (EADDRINUSE, then a retry).
+ */
 export async function freePorts(count: number, host = "127.0.0.1"): Promise<number[]> {
   const servers: net.Server[] = [];
+  const low = ephemeralLow();
   try {
-    for (let i = 0; i < count; i++) {
+    for (let tries = 0; servers.length < count && low - LOWEST > 1000 && tries < count * 20; tries++) {
+      const port = LOWEST + Math.floor(Math.random() * (low - LOWEST));
+      if (servers.some((s) => (s.address() as net.AddressInfo).port === port)) continue;
       const server = net.createServer();
+      if (await listen(server, port, host)) servers.push(server);
+    }
+    while (servers.length < count) {
+      const server = net.createServer();
+      if (!(await listen(server, 0, host))) throw new Error(`cannot bind a free port on ${host}`);
       servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, host, () => resolve());
-      });
     }
     return servers.map((s) => (s.address() as net.AddressInfo).port);
   } finally {

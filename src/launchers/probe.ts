@@ -1,6 +1,6 @@
 /**
  * Observes how a real server implements XEP-0355, with hand-written stanzas on raw sockets.
- * Usage: node --import tsx src/launchers/probe.ts prosody|ejabberd [--log-dir DIR]
+ * Usage: node --import tsx src/launchers/probe.ts prosody|ejabberd [--log-dir DIR] [--skip-long]
  * Prints a Markdown transcript on stdout (the source of docs/targets-notes.md).
  */
 import { type Element, serialize } from "../xml/element.js";
@@ -142,7 +142,7 @@ async function discoInfo(juliet: RawXmpp, to: string, id: string): Promise<void>
   out();
 }
 
-async function probe(name: "prosody" | "ejabberd", logDir: string | undefined): Promise<void> {
+async function probe(name: "prosody" | "ejabberd", logDir: string | undefined, skipLong: boolean): Promise<void> {
   const server = await launchers[name].launch({ logDir });
   try {
     const { target } = server;
@@ -176,6 +176,26 @@ async function probe(name: "prosody" | "ejabberd", logDir: string | undefined): 
       await request(juliet, comp, ns, managing.jid, `a${++n}`, to, "correct");
     }
 
+    if (target.undelegatedDomain) {
+      const other = target.undelegatedDomain;
+      out(`### 2b. SRV-FWD-11: to bare JIDs of the undelegated hosted domain ${other}`);
+      out();
+      const julietThere = await RawXmpp.client(target.host, target.c2sPort, other, "juliet", target.accounts.juliet.password);
+      out(`juliet@${other} logs in with juliet's password: bound \`${julietThere.jid}\``);
+      out();
+      julietThere.close();
+      await discoInfo(juliet, other, "u-disco");
+      for (const user of ["juliet", "romeo"]) {
+        out(`#### to ${user}@${other}`);
+        await request(juliet, comp, ns, managing.jid, `u-${user}`, `${user}@${other}`, "correct");
+      }
+    }
+
+    out(`### 2c. SRV-ADV-05: an IQ in ${ns} itself (the launcher delegates it too, as a careless admin might)`);
+    out();
+    await request(juliet, comp, ns, managing.jid, "self1", undefined, "correct", `<query xmlns='${ns}'/>`);
+    await request(juliet, comp, ns, managing.jid, "self2", target.domain, "correct", `<query xmlns='${ns}'/>`);
+
     out(`### 3. What juliet gets back, by the component's reply`);
     out();
     for (const reply of ["wrong-id", "no-inner-from", "unwrapped", "outer-error", "inner-error"] as const) {
@@ -203,6 +223,11 @@ async function probe(name: "prosody" | "ejabberd", logDir: string | undefined): 
     block([version ? serialize(version) : "<!-- no answer -->"]);
     out();
 
+    if (skipLong) {
+      juliet.close();
+      comp.close();
+      return;
+    }
     out(`### 5. Long waits (cap ${SILENT_CAP_MS / 1000} s): a silent component, and an outer error`);
     out();
     const t1 = await sendAndAnswer(juliet, comp, ns, managing.jid, "s1", undefined, "silent", PEP_ITEMS);
@@ -228,8 +253,8 @@ async function probe(name: "prosody" | "ejabberd", logDir: string | undefined): 
 
 const name = process.argv[2];
 if (name !== "prosody" && name !== "ejabberd") {
-  process.stderr.write("usage: probe.ts prosody|ejabberd [--log-dir DIR]\n");
+  process.stderr.write("usage: probe.ts prosody|ejabberd [--log-dir DIR] [--skip-long]\n");
   process.exit(2);
 }
 const i = process.argv.indexOf("--log-dir");
-await probe(name, i > 0 ? process.argv[i + 1] : undefined);
+await probe(name, i > 0 ? process.argv[i + 1] : undefined, process.argv.includes("--skip-long"));

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { descendantsOf, isAlive, killIfAlive } from "./procs.js";
+import { descendantsOf, isAlive, killIfAlive, stat, type ProcRef } from "./procs.js";
 import { cleanUpSync, register, unregister, type Leftover } from "./safety-net.js";
 
 const KILL_AFTER_MS = 5000;
@@ -102,10 +102,24 @@ export class ServerRun {
       if (child?.pid !== undefined) await reapGroup(child.pid);
       await reapHelpers(helpers.filter((h) => h.pid !== this.leftover.watchdogPid));
     } finally {
+      const watchdog = this.leftover.watchdogPid !== undefined ? procRef(this.leftover.watchdogPid) : undefined;
       cleanUpSync({ dir: this.dir, watchdogPid: this.leftover.watchdogPid });
       unregister(this.leftover);
+      // SIGKILL is delivered asynchronously: on a busy machine the watchdog (whose command line names the temp
+      // dir) can still be seen running for a few ms. stop() resolves only once it is gone.
+      if (watchdog) await waitGone(watchdog, 1000);
     }
   }
+}
+
+function procRef(pid: number): ProcRef | undefined {
+  const s = stat(pid);
+  return s && !s.zombie ? { pid, start: s.start } : undefined;
+}
+
+async function waitGone(p: ProcRef, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(p) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 }
 
 /** Helper processes may outlive the leader by a moment; the group id stays reserved while any member lives. */

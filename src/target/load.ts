@@ -30,6 +30,15 @@ export function parseTarget(data: unknown, file: string): Target {
   return role === "server" ? parseServer(root, f) : parseComponent(root, f);
 }
 
+/** SRV-FWD-11: the undelegated domain must be a second hosted domain, neither the delegating one nor the foreign one. */
+function undelegatedDomain(root: Json, f: Fields, domain: string, foreign: string): { undelegatedDomain?: string } {
+  if (root.undelegatedDomain === undefined) return {};
+  const value = f.string(root.undelegatedDomain, "undelegatedDomain");
+  if (value === domain) throw f.error("undelegatedDomain", "must be a second hosted domain, not 'domain' itself");
+  if (value === foreign) throw f.error("undelegatedDomain", "must be a domain the server hosts, not 'foreignDomain'");
+  return { undelegatedDomain: value };
+}
+
 function parseServer(root: Json, f: Fields): ServerTarget {
   const accounts = f.object(root.accounts, "accounts");
   const components = f.object(root.components, "components");
@@ -37,11 +46,13 @@ function parseServer(root: Json, f: Fields): ServerTarget {
   const features = root.features === undefined ? {} : f.object(root.features, "features");
   const flag = (name: string) => (features[name] === undefined ? false : f.boolean(features[name], `features.${name}`));
   const version = root.version === undefined ? "auto" : f.oneOf(root, "version", ["auto", 1, 2]);
+  const domain = f.string(root.domain, "domain");
+  const foreignDomain = root.foreignDomain === undefined ? "montague.example" : f.string(root.foreignDomain, "foreignDomain");
   return {
     role: "server",
     name: root.name === undefined ? "server under test" : f.string(root.name, "name"),
     host: root.host === undefined ? "127.0.0.1" : f.string(root.host, "host"),
-    domain: f.string(root.domain, "domain"),
+    domain,
     c2sPort: f.port(root.c2sPort, "c2sPort"),
     componentPort: f.port(root.componentPort, "componentPort"),
     version: version as ServerTarget["version"],
@@ -55,8 +66,8 @@ function parseServer(root: Json, f: Fields): ServerTarget {
       filtered: delegations.filtered === undefined ? undefined : delegation(f, delegations.filtered, "delegations.filtered", true),
     },
     undelegatedNamespace: root.undelegatedNamespace === undefined ? "jabber:iq:version" : f.string(root.undelegatedNamespace, "undelegatedNamespace"),
-    foreignDomain: root.foreignDomain === undefined ? "montague.example" : f.string(root.foreignDomain, "foreignDomain"),
-    ...(root.undelegatedDomain === undefined ? {} : { undelegatedDomain: f.string(root.undelegatedDomain, "undelegatedDomain") }),
+    foreignDomain,
+    ...undelegatedDomain(root, f, domain, foreignDomain),
     features: {
       filtering: flag("filtering"),
       bareDisco: flag("bareDisco"),
@@ -81,8 +92,19 @@ function parseComponent(root: Json, f: Fields): ComponentTarget {
     version: version as 1 | 2,
     delegations: { plain: delegation(f, delegations.plain, "delegations.plain") },
     privileges: root.privileges === undefined ? undefined : (f.object(root.privileges, "privileges") as ComponentTarget["privileges"]),
+    ...componentFeatures(root, f),
     timeouts: timeouts(f, root.timeouts),
   };
+}
+
+/** A component's optional features: only `clientMode` (#client_usecases, catalogue section H) for now. */
+function componentFeatures(root: Json, f: Fields): { features?: ComponentTarget["features"] } {
+  if (root.features === undefined) return {};
+  const features = f.object(root.features, "features");
+  for (const name of Object.keys(features)) {
+    if (name !== "clientMode") throw f.error(`features.${name}`, "is not a component feature (known: clientMode)");
+  }
+  return { features: features.clientMode === undefined ? {} : { clientMode: f.boolean(features.clientMode, "features.clientMode") } };
 }
 
 function account(f: Fields, value: unknown, path: string) {
