@@ -13,12 +13,19 @@ import { runSuite } from "../src/runner/runner.js";
 import { loadSuite } from "../src/scenario/load.js";
 import type { Scenario } from "../src/scenario/model.js";
 import { parseScenario } from "../src/scenario/parse.js";
+import { parseTarget } from "../src/target/load.js";
+import type { ComponentTarget } from "../src/target/types.js";
 import { parseXml } from "../src/xml/element.js";
 
-const G_IDS = loadCatalogue()
-  .filter((r) => r.section === "G")
+/** The managing entity's rows: section G (admin mode) and section H (client mode, ME-CLI-*). */
+const ME_IDS = loadCatalogue()
+  .filter((r) => r.section === "G" || r.section === "H")
+  .map((r) => r.id);
+const H_IDS = loadCatalogue()
+  .filter((r) => r.section === "H")
   .map((r) => r.id);
 const scenarios = await loadSuite("component");
+const clientModeScenarios = scenarios.filter((s) => H_IDS.includes(s.requirements[0]));
 
 async function runAgainst(driver: TargetDriver, list: Scenario[] = scenarios): Promise<ScenarioResult[]> {
   const target = await driver.prepare();
@@ -34,14 +41,25 @@ function describeResults(results: ScenarioResult[]): string {
 }
 
 describe("component suite: coverage", () => {
-  it("has at least one scenario for every G ID of the catalogue", () => {
-    expect(G_IDS).toHaveLength(13);
-    for (const id of G_IDS) expect(scenarios.filter((s) => s.requirements.includes(id)).map((s) => s.id), id).not.toHaveLength(0);
+  it("has at least one scenario for every G and H ID of the catalogue", () => {
+    expect(ME_IDS).toHaveLength(16);
+    expect(H_IDS).toEqual(["ME-CLI-01", "ME-CLI-02", "ME-CLI-03"]);
+    for (const id of ME_IDS) expect(scenarios.filter((s) => s.requirements.includes(id)).map((s) => s.id), id).not.toHaveLength(0);
   });
 
-  it("names only G IDs, and has one fault switch per G ID", () => {
-    for (const s of scenarios) for (const id of s.requirements) expect(G_IDS, `${s.id}: ${id}`).toContain(id);
-    expect(Object.keys(COMPONENT_FAULTS).sort()).toEqual([...G_IDS].sort());
+  it("names only G and H IDs, and has one fault switch per G and H ID", () => {
+    for (const s of scenarios) for (const id of s.requirements) expect(ME_IDS, `${s.id}: ${id}`).toContain(id);
+    expect(Object.keys(COMPONENT_FAULTS).sort()).toEqual([...ME_IDS].sort());
+  });
+
+  it("client-mode scenarios (section H) need clientMode and probe for it at their first check", () => {
+    expect(clientModeScenarios.map((s) => s.requirements[0]).sort()).toEqual(expect.arrayContaining(H_IDS));
+    for (const s of clientModeScenarios) {
+      expect(s.needs, s.id).toContain("clientMode");
+      expect(s.probesSupport, s.id).toBe(true);
+      expect(s.kind === "text" && s.steps.find((step) => step.kind === "receive")?.otherwiseNotSupported, `${s.id}: first 'receives' is 'otherwise not supported'`).toBe(true);
+    }
+    for (const s of scenarios.filter((x) => !clientModeScenarios.includes(x))) expect(s.needs, s.id).not.toContain("clientMode");
   });
 });
 
@@ -72,6 +90,30 @@ describe("component suite: ambiguous rows pass whichever reading the mock follow
       });
     }
   }
+});
+
+describe("component suite against an admin-mode-only mock component (client mode off, undeclared)", () => {
+  it("reports every client-mode scenario not-supported with what the component did, and passes the rest", async () => {
+    const results = await runAgainst(new MockComponentDriver({ version: 2, faults: [], clientMode: false }));
+    const summary = describeResults(results);
+    for (const r of results) {
+      if (clientModeScenarios.some((s) => s.id === r.id)) {
+        expect(r.verdict, summary).toBe("not-supported");
+        // The evidence: the undeclared feature, the probe that got no request, what arrived instead.
+        expect(r.reason, r.id).toMatch(/does not declare features\.clientMode, and the target did not show support: .*nothing matching within \d+ ms/);
+        expect(r.transcript.some((e) => e.data.includes("type=\"subscribe\"") || e.data.includes("type='subscribe'")), r.id).toBe(true);
+      } else expect(r.verdict, summary).toBe("pass");
+    }
+  }, 20_000);
+
+  it("fails, not skips, a client-mode scenario on a component that declares client mode and does not show it", async () => {
+    // The mock's client mode is off, but the target says it is on (features.clientMode).
+    const driver = new MockComponentDriver({ version: 2, faults: [], clientMode: false });
+    driver.unsupported = () => undefined;
+    const results = await runAgainst(driver, clientModeScenarios);
+    expect(results.map((r) => r.verdict), describeResults(results)).toEqual(results.map(() => "fail"));
+    for (const r of results) expect(r.failedRequirement, r.id).toBe(scenarios.find((s) => s.id === r.id)!.requirements[0]);
+  }, 20_000);
 });
 
 describe("component suite: fault matrix (exactly the scenarios naming the fault's ID fail)", () => {
@@ -256,4 +298,32 @@ describe("ComponentTargetDriver (a component that connects once)", () => {
       await driver.close();
     }
   }, 20_000);
+});
+
+describe("component target file: features.clientMode (catalogue section H)", () => {
+  const file = (features?: unknown) => ({
+    role: "component",
+    listenPort: 5347,
+    domain: "capulet.test",
+    component: { jid: "pubsub.capulet.test", secret: "s" },
+    delegations: { plain: { namespace: "http://jabber.org/protocol/pubsub" } },
+    ...(features === undefined ? {} : { features }),
+  });
+
+  it("is read from the file, and the drivers run client-mode scenarios only when it is declared", () => {
+    const declared = parseTarget(file({ clientMode: true }), "t.json") as ComponentTarget;
+    const undeclared = parseTarget(file(), "t.json") as ComponentTarget;
+    expect(declared.features).toEqual({ clientMode: true });
+    expect(undeclared.features).toBeUndefined();
+    expect(new ComponentTargetDriver(declared).unsupported(["clientMode"])).toBeUndefined();
+    expect(new ComponentTargetDriver(undeclared).unsupported(["clientMode"])).toBe("target file does not declare features.clientMode");
+    expect(new ComponentTargetDriver(declared).unsupported(["filtering"])).toMatch(/no optional server features \(filtering\)/);
+    expect(new MockComponentDriver({ version: 2, faults: [] }).unsupported(["clientMode"])).toBeUndefined();
+    expect(new MockComponentDriver({ version: 2, faults: [], clientMode: false }).unsupported(["clientMode"])).toMatch(/does not declare features.clientMode/);
+  });
+
+  it("rejects a non-boolean clientMode and unknown component features", () => {
+    expect(() => parseTarget(file({ clientMode: "yes" }), "t.json")).toThrow(/features.clientMode.*true or false/);
+    expect(() => parseTarget(file({ filtering: true }), "t.json")).toThrow(/features.filtering.*not a component feature/);
+  });
 });

@@ -5,6 +5,7 @@ import { bareJid, parseJid, sameJid } from "../../src/protocol/jid.js";
 import { NS, bareNestingNode, delegationNamespace, nestingNode } from "../../src/protocol/namespaces.js";
 import { iqError, iqResult } from "../../src/protocol/stanzas.js";
 import type { ProtocolVersion } from "../../src/target/types.js";
+import { ClientMode, managedEntity } from "./client-mode.js";
 import type { ComponentFault, ComponentReadings } from "./faults.js";
 import { PEP_FEATURES, PepStore, type PepAnswer } from "./pep.js";
 
@@ -43,6 +44,12 @@ export interface MockComponentOptions {
   readings?: ComponentReadings;
   /** Namespaces it implements and will manage once the server delegates them (default: pubsub). */
   delegatedNamespaces?: string[];
+  /**
+   * Client mode (#client_usecases, catalogue section H; default true): on a user's presence
+   * subscription it asks for that user's delegations, and serves what that user grants.
+   * False: an admin-mode-only managing entity (it ignores both).
+   */
+  clientMode?: boolean;
   /** Per-forward behaviour, besides the in-stanza marker. */
   forwardBehaviour?: (inner: Element, forward: Element) => ForwardBehaviour;
   connectTimeoutMs?: number;
@@ -52,15 +59,18 @@ export interface MockComponentOptions {
 export interface RunningMockComponent {
   /** Namespaces its server currently delegates to it (from the last trusted advertisement). */
   readonly delegated: ReadonlySet<string>;
+  /** Client-mode grants: user bare JID → namespaces (from the last advertisement for that user). */
+  readonly clientGrants: ReadonlyMap<string, ReadonlySet<string>>;
   stop(): Promise<void>;
 }
 
 type StanzaError = { condition: string; type: "cancel" | "auth" | "modify" | "wait" };
 
 /**
- * The reference managing entity (catalogue section G): a XEP-0114 component on
- * @xmpp/component-core (no reconnect, no automatic answers) serving a small
- * PEP through XEP-0355 forwards.
+ * The reference managing entity (catalogue sections G and H): a XEP-0114
+ * component on @xmpp/component-core (no reconnect, no automatic answers)
+ * serving a small PEP through XEP-0355 forwards, in admin mode (what its
+ * server advertises) and in client mode (what each user grants, client-mode.ts).
  */
 export class MockComponent implements RunningMockComponent {
   private readonly faults: Set<ComponentFault>;
@@ -70,6 +80,7 @@ export class MockComponent implements RunningMockComponent {
   /** Fault ME-SEC-03 only: whoever sent the first advertisement, taken for the server. */
   private firstAdvertiser: string | undefined;
   private readonly pending = new Map<string, (answer: Element | undefined) => void>();
+  private readonly client: ClientMode | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private connection: Component | undefined;
   private stopped = false;
@@ -78,10 +89,26 @@ export class MockComponent implements RunningMockComponent {
     this.faults = new Set(options.faults);
     this.managed = options.delegatedNamespaces ?? [NS.pubsub];
     this.pep = new PepStore(options.serverDomain.toLowerCase());
+    if (options.clientMode ?? true) {
+      this.client = new ClientMode({
+        jid: options.jid,
+        serverDomain: options.serverDomain,
+        ns: delegationNamespace(options.version),
+        namespaces: this.managed,
+        has: (fault) => this.has(fault),
+        send: (stanza) => this.send(stanza),
+        later: (ms, action) => this.later(ms, action),
+        log: (line) => this.log(line),
+      });
+    }
   }
 
   get delegated(): ReadonlySet<string> {
     return this.advertised;
+  }
+
+  get clientGrants(): ReadonlyMap<string, ReadonlySet<string>> {
+    return this.client?.granted ?? new Map();
   }
 
   private get ns(): string {
@@ -185,9 +212,15 @@ export class MockComponent implements RunningMockComponent {
 
   private onElement(el: Element): void {
     if (el.name === "message") return this.onMessage(el);
+    if (el.name === "presence") {
+      // #client_delegation: a user's subscription is the client-mode trigger (client-mode.ts).
+      if (this.client && sameJid(el.attrs.to, this.options.jid)) this.client.onPresence(el);
+      return;
+    }
     if (el.name !== "iq") return;
     const type = el.attrs.type;
     if (type === "result" || type === "error") {
+      if (this.client?.onAnswer(el)) return;
       this.pending.get(String(el.attrs.id))?.(el);
       return;
     }
@@ -212,12 +245,20 @@ export class MockComponent implements RunningMockComponent {
     }
   }
 
-  /** #admin_perm: the server tells which namespaces are delegated; each advertisement replaces the previous one. */
+  /**
+   * #admin_perm: the server tells which namespaces are delegated; each advertisement replaces the
+   * previous one. With a 'to' (#client_delegation), it is a user's client-mode grant instead.
+   */
   private onMessage(message: Element): void {
     const delegation = message.getChild("delegation", this.ns);
     if (!delegation) return;
     if (!this.trustedAdvertiser(message.attrs.from)) {
       this.log(`ignored a delegation advertisement from ${message.attrs.from ?? "(no from)"}`);
+      return;
+    }
+    if (delegation.attrs.to !== undefined) {
+      if (this.client) this.client.onAdvertisement(delegation);
+      else this.log(`ignored a client-mode advertisement for ${delegation.attrs.to} (client mode off)`);
       return;
     }
     this.advertised = new Set(
@@ -311,10 +352,9 @@ export class MockComponent implements RunningMockComponent {
 
     const payload = childElements(inner).find((c) => namespaceOf(c) !== BEHAVIOUR_NS);
     const namespace = payload ? namespaceOf(payload) ?? "" : "";
-    // ME-ROB-01: only what the server delegated (and we implement) is handled.
-    const delegated = this.advertised.has(namespace) && this.managed.includes(namespace);
-    if (!delegated && !this.has("ME-ROB-01")) {
-      this.log(`refused a forward in non-delegated namespace '${namespace}'`);
+    const refusal = this.refusal(namespace, inner);
+    if (refusal) {
+      this.log(`refused a forward: ${refusal}`);
       return this.send(iqError(outer, "not-allowed"));
     }
     // ME-REP-03: the request is the user's (inner from), never the server's.
@@ -329,6 +369,23 @@ export class MockComponent implements RunningMockComponent {
     };
     if (behaviour.kind === "delay") this.later(behaviour.ms, deliver);
     else deliver();
+  }
+
+  /**
+   * Why a forward in `namespace` is not ours to serve, or undefined. Admin mode (#admin_perm):
+   * what the server delegated, for everyone. Client mode (ME-CLI-02, #client_forward): what the
+   * user the forward is about granted. Anything else (ME-ROB-01): an error answer.
+   */
+  private refusal(namespace: string, inner: Element): string | undefined {
+    if (!this.managed.includes(namespace)) return this.has("ME-ROB-01") ? undefined : `'${namespace}' is not a namespace it implements`;
+    if (this.advertised.has(namespace)) return undefined;
+    if (this.client) {
+      const user = managedEntity(inner, this.options.serverDomain, this.options.jid);
+      if (this.client.allows(user, namespace)) return undefined;
+      // ME-CLI-02: a namespace it manages in client mode, not granted by this user (or revoked).
+      if (this.client.governs(namespace)) return `'${namespace}' is not granted by ${user ?? "any user this forward is about"} (client mode)`;
+    }
+    return this.has("ME-ROB-01") ? undefined : `'${namespace}' was not delegated`;
   }
 
   /** The one inner IQ of a well-formed forward, or why the forward is malformed. */

@@ -1,7 +1,8 @@
 /**
  * Fault switches of the mock managing entity: one per catalogue ID of
- * section G, each turning exactly that behaviour wrong (and nothing else, so
- * that only the scenarios verifying that ID fail).
+ * sections G (admin mode) and H (client mode), each turning exactly that
+ * behaviour wrong (and nothing else, so that only the scenarios verifying that
+ * ID fail).
  */
 export const COMPONENT_FAULTS = {
   "ME-REP-01": "answers forwards without the <delegation/> wrapper (<forwarded/> directly in the outer result)",
@@ -17,6 +18,9 @@ export const COMPONENT_FAULTS = {
   "ME-SEC-01": "accepts forwards from any sender, not only its server",
   "ME-SEC-02": "asks the server whether an account exists and answers service-unavailable for a missing one (item-not-found otherwise)",
   "ME-SEC-03": "takes the sender of the first delegation advertisement it receives for its server (as libervia-pubsub does without server_jid), and from then on trusts only that sender's advertisements",
+  "ME-CLI-01": "leaves the 'to' off the <query/> of its client-mode request (#client_delegation: a MUST), so the request names no user",
+  "ME-CLI-02": "keeps client-mode grants in one pool for all users that is only ever added to: juliet's grant serves romeo too, and a revocation (a new advertisement for juliet without NS) is ignored",
+  "ME-CLI-03": "asks for the delegation namespace itself along with the ones it manages, and asks again at once each time the server answers forbidden (#rules 5)",
 } as const;
 
 export type ComponentFault = keyof typeof COMPONENT_FAULTS;

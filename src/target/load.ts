@@ -64,6 +64,9 @@ function parseServer(root: Json, f: Fields): ServerTarget {
     delegations: {
       plain: delegation(f, delegations.plain, "delegations.plain"),
       filtered: delegations.filtered === undefined ? undefined : delegation(f, delegations.filtered, "delegations.filtered", true),
+      // Client mode (#client_delegation, #security 2): what the suite's ME asks users for.
+      client: delegations.client === undefined ? undefined : delegation(f, delegations.client, "delegations.client"),
+      clientFiltered: delegations.clientFiltered === undefined ? undefined : delegation(f, delegations.clientFiltered, "delegations.clientFiltered"),
     },
     undelegatedNamespace: root.undelegatedNamespace === undefined ? "jabber:iq:version" : f.string(root.undelegatedNamespace, "undelegatedNamespace"),
     foreignDomain,
@@ -74,6 +77,7 @@ function parseServer(root: Json, f: Fields): ServerTarget {
       remainingDiscoInfo: flag("remainingDiscoInfo"),
       remainingDiscoItems: flag("remainingDiscoItems"),
       clientMode: flag("clientMode"),
+      keptGrants: flag("keptGrants"),
     },
     timeouts: timeouts(f, root.timeouts),
   };

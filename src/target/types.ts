@@ -31,6 +31,11 @@ export interface ServerFeatures {
   remainingDiscoItems: boolean;
   /** Client mode (#client_usecases). */
   clientMode: boolean;
+  /**
+   * Client mode: grants of a client that supports XEP-0050 are kept across its sessions (#rules 1, MAY);
+   * the server asks the granting resource's disco#info. SRV-CLI-10/11 need it.
+   */
+  keptGrants?: boolean;
 }
 
 export interface ServerTarget {
@@ -54,6 +59,10 @@ export interface ServerTarget {
     plain: Delegation;
     /** A namespace delegated with filtering attributes. */
     filtered?: Delegation;
+    /** Client mode (#client_delegation): a namespace the suite's ME asks users for; not admin-delegated (default jabber:iq:private). */
+    client?: Delegation;
+    /** Client mode (#security 2, SRV-CLI-12): a namespace the server does not let users delegate (default jabber:iq:roster). */
+    clientFiltered?: Delegation;
   };
   /** A namespace the server answers itself and that is not delegated (e.g. jabber:iq:version). */
   undelegatedNamespace: string;
@@ -82,6 +91,12 @@ export interface ComponentTarget {
   delegations: { plain: Delegation };
   /** Send a urn:xmpp:privilege:2 advertisement (XEP-0356) after the handshake. */
   privileges?: { roster?: string; message?: string; presence?: string };
+  /**
+   * Optional parts of XEP-0355 the component implements. `clientMode` (#client_usecases,
+   * catalogue section H): it requests delegations for users itself; undeclared, the ME-CLI
+   * scenarios still run and end not-supported, with what the component did, when it does not.
+   */
+  features?: { clientMode?: boolean };
   timeouts: { step: number; quiet: number; connect: number };
 }
 

@@ -3,7 +3,7 @@ import type { ServerActor, ServerRole } from "../../actors/server-actor.js";
 import type { Transcript } from "../../actors/transcript.js";
 import { VirtualUser } from "../../actors/virtual-user.js";
 import { NS, bareNestingNode, delegationNamespace, nestingNode } from "../../protocol/namespaces.js";
-import type { CastEntry, Scenario } from "../../scenario/model.js";
+import type { CastEntry, Need, Scenario } from "../../scenario/model.js";
 import type { ComponentTarget, ProtocolVersion } from "../../target/types.js";
 import { ScenarioError } from "../context.js";
 import type { ScenarioEnvironment } from "../environment.js";
@@ -14,6 +14,19 @@ export const FOREIGN_DOMAIN = "montague.example";
 export const UNDELEGATED_NAMESPACE = NS.version;
 /** Accounts that exist on the suite's server whatever the cast (the rest get RFC 6121 errors). */
 export const DEFAULT_ACCOUNTS = ["juliet", "romeo"];
+
+/**
+ * Why a component-role scenario with these needs cannot run on a component declaring `features`
+ * (TargetDriver.unsupported), or undefined. The one optional feature of a managing entity is
+ * client mode (#client_usecases, catalogue section H, `features.clientMode`); the other needs are
+ * a delegating server's.
+ */
+export function componentUnsupported(needs: Need[], features: ComponentTarget["features"], declaredBy = "target file"): string | undefined {
+  const serverOnly = needs.filter((n) => n !== "clientMode");
+  if (serverOnly.length) return `component-role targets have no optional server features (${serverOnly.join(", ")})`;
+  if (needs.includes("clientMode") && !features?.clientMode) return `${declaredBy} does not declare features.clientMode`;
+  return undefined;
+}
 
 /** What the suite, as server, advertises and answers in one scenario: the target's settings plus the cast's users. */
 export function serverRoleFor(target: ComponentTarget, version: ProtocolVersion, scenario: Scenario): ServerRole {

@@ -5,7 +5,7 @@ import type { Need, Scenario } from "../../scenario/model.js";
 import type { ComponentTarget } from "../../target/types.js";
 import { parseXml } from "../../xml/element.js";
 import type { ScenarioEnvironment, TargetDescription, TargetDriver } from "../environment.js";
-import { componentEnvironment, serverRoleFor } from "./component-environment.js";
+import { componentEnvironment, componentUnsupported, serverRoleFor } from "./component-environment.js";
 
 export class ComponentUnreachable extends Error {}
 
@@ -36,6 +36,8 @@ export class ComponentTargetDriver implements TargetDriver {
      * launched one is not, so that a fresh instance stays fresh for ME-SEC-03.
      */
     private readonly probeAdvertises = true,
+    /** Who declares the target's features, for not-supported reasons ("target file", or a launcher). */
+    private readonly declaredBy = "target file",
   ) {}
 
   /** The port the suite listens on (useful when target.listenPort is 0), 0 before prepare(). */
@@ -78,8 +80,9 @@ export class ComponentTargetDriver implements TargetDriver {
     return { role: "component", name: this.target.name, software, protocolVersion: this.target.version };
   }
 
+  /** Client mode only when the target declares it (features.clientMode, catalogue section H). */
   unsupported(needs: Need[]): string | undefined {
-    return needs.length ? `component-role targets have no optional server features (${needs.join(", ")})` : undefined;
+    return componentUnsupported(needs, this.target.features, this.declaredBy);
   }
 
   async open(scenario: Scenario, uid: string): Promise<ScenarioEnvironment> {

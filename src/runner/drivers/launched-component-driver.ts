@@ -1,6 +1,7 @@
 import type { Need, Scenario } from "../../scenario/model.js";
 import type { ComponentLauncher, ComponentLaunchOptions, LaunchedComponent } from "../../launchers/component-launcher.js";
 import type { ScenarioEnvironment, TargetDescription, TargetDriver } from "../environment.js";
+import { componentUnsupported } from "./component-environment.js";
 import { ComponentTargetDriver } from "./component-target-driver.js";
 
 /** Where the time of a launched run went, ms. */
@@ -80,7 +81,7 @@ export class LaunchedComponentDriver implements TargetDriver {
       throw new Error(`${this.launcher.name}: closed while launching`);
     }
 
-    const inner = new ComponentTargetDriver(launched.target, async () => undefined, false);
+    const inner = new ComponentTargetDriver(launched.target, async () => undefined, false, this.declaredBy);
     this.inner = inner;
     // ComponentTargetDriver.prepare() listens, then waits for the handshake: start the component as soon as
     // its listener is up (the component's reconnect back-off grows when nothing listens: 2 s, 7 s, 20 s).
@@ -107,8 +108,13 @@ export class LaunchedComponentDriver implements TargetDriver {
     return { ...description, software: launched.software };
   }
 
+  /** Client mode only when the launcher's target declares it (features.clientMode, catalogue section H). */
   unsupported(needs: Need[]): string | undefined {
-    return needs.length ? `component-role targets have no optional server features (${needs.join(", ")})` : undefined;
+    return componentUnsupported(needs, this.launched?.target.features, this.declaredBy);
+  }
+
+  private get declaredBy(): string {
+    return `the ${this.launcher.name} launcher's target`;
   }
 
   async open(scenario: Scenario, uid: string): Promise<ScenarioEnvironment> {

@@ -4,13 +4,15 @@ import { NS } from "../../protocol/namespaces.js";
 import type { Need, Scenario } from "../../scenario/model.js";
 import type { ComponentTarget, ProtocolVersion } from "../../target/types.js";
 import type { ScenarioEnvironment, TargetDescription, TargetDriver } from "../environment.js";
-import { componentEnvironment, serverRoleFor } from "./component-environment.js";
+import { componentEnvironment, componentUnsupported, serverRoleFor } from "./component-environment.js";
 
 export interface MockComponentDriverOptions {
   version: ProtocolVersion;
   faults: ComponentFault[];
   /** Which reading of the ambiguous G rows the mock follows (default: ME-REP-04 keeps-from). */
   readings?: ComponentReadings;
+  /** Client mode (#client_usecases, catalogue section H); default true. False: an admin-mode-only managing entity. */
+  clientMode?: boolean;
   log?: (line: string) => void;
 }
 
@@ -18,7 +20,7 @@ export const MOCK_COMPONENT_DOMAIN = "capulet.test";
 export const MOCK_COMPONENT_JID = `pubsub.${MOCK_COMPONENT_DOMAIN}`;
 
 /** The target description the embedded mock component runs under (the suite listens on an ephemeral port per scenario). */
-export function mockComponentTarget(version: ProtocolVersion): ComponentTarget {
+export function mockComponentTarget(version: ProtocolVersion, clientMode = true): ComponentTarget {
   return {
     role: "component",
     name: "embedded mock component",
@@ -28,6 +30,7 @@ export function mockComponentTarget(version: ProtocolVersion): ComponentTarget {
     component: { jid: MOCK_COMPONENT_JID, secret: "managing-secret" },
     version,
     delegations: { plain: { namespace: NS.pubsub } },
+    features: { clientMode },
     // In-process on loopback: short windows keep the suite fast.
     timeouts: { step: 1500, quiet: 200, connect: 3000 },
   };
@@ -47,11 +50,17 @@ export class MockComponentDriver implements TargetDriver {
     const faults = this.options.faults.length ? ` with fault ${this.options.faults.join(", ")}` : "";
     const readings = Object.entries(this.options.readings ?? {});
     const chosen = readings.length ? ` (reading ${readings.map(([id, r]) => `${id} ${r}`).join(", ")})` : "";
-    return { role: "component", name: `embedded mock component${faults}${chosen}`, software: `${MOCK_COMPONENT_SOFTWARE} (reference)`, protocolVersion: this.options.version };
+    const adminOnly = this.clientMode ? "" : " (admin mode only)";
+    return { role: "component", name: `embedded mock component${adminOnly}${faults}${chosen}`, software: `${MOCK_COMPONENT_SOFTWARE} (reference)`, protocolVersion: this.options.version };
   }
 
+  /** The mock implements client mode (catalogue section H) unless told not to. */
   unsupported(needs: Need[]): string | undefined {
-    return needs.length ? `component-role targets have no optional server features (${needs.join(", ")})` : undefined;
+    return componentUnsupported(needs, mockComponentTarget(this.options.version, this.clientMode).features, "the embedded mock component (client mode off)");
+  }
+
+  private get clientMode(): boolean {
+    return this.options.clientMode ?? true;
   }
 
   async open(scenario: Scenario, uid: string): Promise<ScenarioEnvironment> {
@@ -69,6 +78,7 @@ export class MockComponentDriver implements TargetDriver {
         version: this.options.version,
         faults: this.options.faults,
         readings: this.options.readings,
+        clientMode: this.clientMode,
         delegatedNamespaces: [target.delegations.plain.namespace],
         connectTimeoutMs: target.timeouts.connect,
         log: this.options.log,
