@@ -1,3 +1,4 @@
+import { NotSupportedError } from "../../src/runner/context.js";
 import type { ScenarioModule } from "../../src/scenario/load.js";
 import { StepFailure } from "../../src/runner/context.js";
 
@@ -9,7 +10,7 @@ import { StepFailure } from "../../src/runner/context.js";
  * Another account's bare-JID disco is not the sender's own: a server may refuse it to a user without a
  * presence subscription (Prosody's mod_disco answers service-unavailable; XEP-0030 leaves it to the
  * server's privacy policy). Such a refusal discloses nothing, so it breaks no rule, but nothing is then
- * checked here: the scenario says so in a note (the sender's own bare JID is checked by its sibling).
+ * checked here: the scenario is not-supported, with the refusal as evidence (the sender's own bare JID is checked by its sibling).
  */
 const REFUSALS = ["subscription-required", "service-unavailable", "forbidden", "not-authorized", "registration-required"];
 
@@ -44,8 +45,10 @@ const scenario: ScenarioModule = {
     const answer = await ctx.receive("juliet", "<iq id='dsc07o-q'/>");
     const condition = answer.attrs.type === "error" ? answer.getChild("error")?.children.find((c) => typeof c !== "string" && REFUSALS.includes(c.name)) : undefined;
     if (condition && typeof condition !== "string") {
-      ctx.note(`${scenario.requirements[0]}: the target refuses romeo's bare-JID disco to juliet (<${condition.name}/>, no presence subscription): not checked on another account's bare JID.`);
-      return;
+      // No verdict without evidence: a refusal shows nothing about the rule, so this case is not checked (not a pass).
+      throw new NotSupportedError(
+        `the target refuses romeo's bare-JID disco#info to juliet (<${condition.name}/>, they are not contacts): another account's bare JID cannot be checked here; make juliet and romeo contacts (presence subscription both ways) to check it`,
+      );
     }
     if (notForwarded) throw notForwarded;
     ctx.checkLastReceived("<iq type='result' id='dsc07o-q'><query xmlns='http://jabber.org/protocol/disco#info'><feature var='urn:xep0355-suite:remaining-info'/></query></iq>", scenario.requirements[0]);
