@@ -79,9 +79,6 @@ describe("readings of the ambiguous rows", () => {
   /** Scenarios a reading contradicts by design: nesting (SRV-DSC-14, MAY) is what SRV-DSC-10 (SHOULD NOT) recommends against. */
   const CONTRADICTED: Record<string, string[]> = {
     "SRV-DSC-14 nests": ["srv-dsc-10-items-not-mixed"],
-    // TEMPORARY: srv-adv-03 checks the attribute in the first advertisement only, i.e. presumes SRV-ADV-08's
-    // one-message reading; remove once it receives the message holding the filtered <delegated/> instead.
-    "SRV-ADV-08 several-messages": ["srv-adv-03-filtering-attribute"],
   };
   it.each([
     ["default", DEFAULT_READINGS],

@@ -17,6 +17,8 @@ export interface Actor {
   expect(pattern: Element, timeoutMs: number, captures: Captures): Promise<{ stanza: Element; captures: Captures }>;
   /** Consumes the first stanza matching any pattern, with the index of the one it matched; throws ExpectationTimeout. */
   expectAny(patterns: Element[], timeoutMs: number, captures: Captures): Promise<{ stanza: Element; captures: Captures; alternative: number }>;
+  /** Some stanza received so far (consumed or not), or within the timeout, matches; consumes nothing. */
+  expectSeen(pattern: Element, timeoutMs: number, captures: Captures): Promise<{ stanza: Element; captures: Captures }>;
   /** Throws UnexpectedStanza if a matching stanza (any when undefined) is pending since `since` or arrives within the window. */
   expectNothing(pattern: Element | undefined, windowMs: number, since: number, captures: Captures): Promise<void>;
   disconnect(): Promise<void>;

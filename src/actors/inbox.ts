@@ -132,6 +132,23 @@ export class Inbox {
   }
 
   /**
+   * Some stanza received so far — consumed by an earlier step or not — or arriving within the
+   * timeout matches; nothing is consumed. For facts spread over several stanzas whose split is the
+   * target's choice (one advertisement message or several, SRV-ADV-08).
+   */
+  async expectSeen(pattern: Element, timeoutMs: number, captures: Captures): Promise<{ stanza: Element; captures: Captures }> {
+    for (const arrival of this.arrivals) {
+      const result = this.tryMatchAny([pattern], arrival.stanza, captures);
+      if (result) return { stanza: arrival.stanza, captures: result.captures };
+    }
+    const settled = await this.wait([pattern], timeoutMs, captures);
+    if (settled) return { stanza: settled.arrival.stanza, captures: settled.captures };
+    const closest = this.closestFailure([pattern], this.arrivals.map((a) => a.stanza), captures);
+    const why = this.closedReason ? `stream closed (${this.closedReason})` : `no stanza received so far matches, nor did one within ${timeoutMs} ms`;
+    throw new ExpectationTimeout(this.arrivals.map((a) => serialize(a.stanza)), closest, why);
+  }
+
+  /**
    * Fails if a stanza matching `pattern` (any stanza when undefined) is
    * unconsumed from `since` on, or arrives within the window.
    */

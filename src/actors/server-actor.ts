@@ -147,6 +147,10 @@ export class ServerActor implements Actor {
     return this.inbox.expectAny(patterns, timeoutMs, captures);
   }
 
+  expectSeen(pattern: Element, timeoutMs: number, captures: Captures) {
+    return this.inbox.expectSeen(pattern, timeoutMs, captures);
+  }
+
   expectNothing(pattern: Element | undefined, windowMs: number, since: number, captures: Captures): Promise<void> {
     return this.inbox.expectNothing(pattern, windowMs, since, captures);
   }

@@ -54,6 +54,10 @@ export class VirtualUser implements Actor {
     this.refuse("receive");
   }
 
+  async expectSeen(_pattern: Element, _timeoutMs: number, _captures: Captures): Promise<{ stanza: Element; captures: Captures }> {
+    this.refuse("receive");
+  }
+
   async expectNothing(_pattern: Element | undefined, _windowMs: number, _since: number, _captures: Captures): Promise<void> {
     this.refuse("receive");
   }

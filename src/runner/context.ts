@@ -3,6 +3,7 @@ import type { ComponentActor } from "../actors/component-actor.js";
 import type { ServerActor } from "../actors/server-actor.js";
 import { ExpectationTimeout, UnexpectedStanza } from "../actors/inbox.js";
 import type { Transcript } from "../actors/transcript.js";
+import { requirementById } from "../catalogue/catalogue.js";
 import type { Scenario } from "../scenario/model.js";
 import { Element, escapeXML, parseXml, pretty, withoutIndentation, XmlSyntaxError } from "../xml/element.js";
 import { describeFailure, match, substituteCaptures, type Captures, type MatchFailure } from "../xml/matcher.js";
@@ -239,6 +240,23 @@ export class ScenarioContext {
     }
   }
 
+  /** `A has received:` some stanza A received in this scenario, consumed or not (or one arriving within the timeout), matches. */
+  async hasReceived(name: string, xml: string, options: StepOptions = {}): Promise<Element> {
+    const pattern = this.pattern(xml);
+    const requirement = options.requirement ?? this.defaultRequirement;
+    try {
+      const { stanza, captures } = await this.actor(name).expectSeen(pattern, options.withinMs ?? this.env.timeouts.step, this.captures);
+      for (const [k, v] of captures) this.captures.set(k, v);
+      this.lastReceived = { actor: name, stanza };
+      this.checked.add(requirement);
+      return stanza;
+    } catch (err) {
+      if (!(err instanceof ExpectationTimeout)) throw err;
+      const closest = err.closest ? `; closest: ${describeFailure(err.closest)}` : "";
+      throw new StepFailure(requirement, `${name} should have received ${summarize(pattern)}: ${err.message}${closest}`, pretty(pattern), err.received);
+    }
+  }
+
   /** A second, separately attributed look at the stanza the previous `receives` consumed. */
   checkLastReceived(xml: string, requirement: string): void {
     this.checkLastReceivedOneOf([{ reading: "", xml }], requirement);
@@ -286,6 +304,12 @@ export class ScenarioContext {
    * "ambiguous": reported, never failed), with a note saying what showed it.
    */
   reading(requirement: string, name: string, detail: string): void {
+    const level = requirementById(requirement)?.level;
+    // Only an ambiguous (or MAY) row has readings to report; elsewhere the alternative is merely what happened.
+    if (level !== "ambiguous" && level !== "MAY") {
+      this.note(`${requirement}: outcome '${name}' (${detail}).`);
+      return;
+    }
     const previous = this.readings[requirement];
     this.readings[requirement] = previous && previous !== name ? `${previous} + ${name}` : name;
     this.note(`${requirement}: the target follows the ${name} reading (${detail}).`);

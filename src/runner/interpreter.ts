@@ -36,6 +36,9 @@ async function runStep(step: Step, ctx: ScenarioContext): Promise<void> {
       if (step.otherwiseNotSupported) await ctx.receiveOrNotSupported(step.actor, step.xml, { requirement, withinMs: step.withinMs });
       else await ctx.receive(step.actor, step.xml, { requirement, withinMs: step.withinMs });
       return;
+    case "has-received":
+      await ctx.hasReceived(step.actor, step.xml, { requirement, withinMs: step.withinMs });
+      return;
     case "receive-nothing":
       return ctx.receiveNothing(step.actor, step.xml, { requirement, withinMs: step.withinMs });
     case "asked-at-most": {

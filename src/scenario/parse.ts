@@ -35,6 +35,11 @@ const STEP_PATTERNS: { re: RegExp; build: (m: RegExpExecArray, line: number, tex
     build: (m, line, text) => ({ kind: "receive", actor: m[1], withinMs: num(m[2]), requirement: m[3], otherwiseNotSupported: true, xml: "", line, text }),
   },
   {
+    re: new RegExp(`^${ACTOR} has received(?: within ${DURATION})?:${TAG}$`),
+    block: "required",
+    build: (m, line, text) => ({ kind: "has-received", actor: m[1], withinMs: num(m[2]), requirement: m[3], xml: "", line, text }),
+  },
+  {
     re: new RegExp(`^${ACTOR} receives nothing(?: within ${DURATION})?${TAG}$`),
     block: "none",
     build: (m, line, text) => ({ kind: "receive-nothing", actor: m[1], withinMs: num(m[2]), requirement: m[3], line, text }),
