@@ -2,8 +2,8 @@
 export type Role = "server" | "component";
 
 /** Optional target features a scenario may need (ServerFeatures keys, plus "other-component"). */
-export type Need = "filtering" | "bareDisco" | "remainingDiscoInfo" | "remainingDiscoItems" | "clientMode" | "otherComponent" | "undelegatedDomain";
-export const NEEDS: readonly Need[] = ["filtering", "bareDisco", "remainingDiscoInfo", "remainingDiscoItems", "clientMode", "otherComponent", "undelegatedDomain"];
+export type Need = "filtering" | "bareDisco" | "remainingDiscoInfo" | "remainingDiscoItems" | "clientMode" | "keptGrants" | "otherComponent" | "undelegatedDomain";
+export const NEEDS: readonly Need[] = ["filtering", "bareDisco", "remainingDiscoInfo", "remainingDiscoItems", "clientMode", "keptGrants", "otherComponent", "undelegatedDomain"];
 
 export interface CastEntry {
   /** Name used in steps and variables, e.g. juliet, me. */
@@ -63,6 +63,8 @@ export type Step =
    * the target's answer as evidence), and on one that declares it, the step fails.
    */
   | (StepBase & { kind: "receive"; actor: string; xml: string; withinMs?: number; otherwiseNotSupported?: boolean })
+  /** Some stanza the actor received in this scenario (consumed or not), or one arriving within the timeout, matches. */
+  | (StepBase & { kind: "has-received"; actor: string; xml: string; withinMs?: number })
   | (StepBase & { kind: "receive-nothing"; actor: string; xml?: string; withinMs?: number })
   | (StepBase & { kind: "asked-at-most"; actor: string; times: number; xml: string })
   /** Waits for a stanza matching one of the alternatives, each naming the reading of an ambiguous rule it shows. */
