@@ -115,14 +115,21 @@ describe("xep0355 CLI", () => {
   });
 
   it("--strict counts not-supported as failure: exit 1, blaming only the requirement that was not supported", async () => {
-    const dir = await reportsDir();
-    const r = await cli(["run", "--role", "server", "--strict", "--reports", dir, "--quiet"]);
-    expect(r.code).toBe(1);
-    const results = JSON.parse(await readFile(join(dir, "results.json"), "utf8")) as { requirements: { id: string; verdict: string; level: string }[] };
-    const failing = results.requirements.filter((x) => x.verdict === "fail").map((x) => x.id);
-    expect(failing.length).toBeGreaterThan(0);
-    // Only the client-mode rows (the mock has admin mode only) are not supported by the mock.
-    expect(failing.every((id) => id.startsWith("SRV-CLI-")), failing.join(", ")).toBe(true);
+    // The mock as `serve mock-server` runs it (keepGrants off) behind a target file declaring client mode but not
+    // features.keptGrants: SRV-CLI-10/11 (#rules 1, a MAY) are its only not-supported rows.
+    const mock = await startMockServer();
+    try {
+      const dir = await reportsDir();
+      const file = join(dir, "target.json");
+      await writeFile(file, JSON.stringify(mockTarget(mock, { clientMode: true })));
+      const r = await cli(["run", "--target", file, "--strict", "--only", "SRV-CLI-10,SRV-CLI-11,SRV-CLI-03", "--reports", join(dir, "reports"), "--quiet"]);
+      expect(r.code).toBe(1);
+      const results = JSON.parse(await readFile(join(dir, "reports", "results.json"), "utf8")) as { requirements: { id: string; verdict: string; level: string }[] };
+      const failing = results.requirements.filter((x) => x.verdict === "fail").map((x) => x.id);
+      expect(failing.sort(), failing.join(", ")).toEqual(["SRV-CLI-10", "SRV-CLI-11"]);
+    } finally {
+      await mock.stop();
+    }
   });
 
   it("Ctrl-C still writes the reports for what finished", async () => {

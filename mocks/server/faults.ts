@@ -1,6 +1,6 @@
 /**
  * Fault switches of the mock delegating server: one per catalogue ID of
- * sections A–E, each turning exactly that behaviour wrong.
+ * sections A–F, each turning exactly that behaviour wrong.
  */
 export const SERVER_FAULTS = {
   "SRV-ADV-01": "sends no delegation advertisement",
@@ -59,6 +59,21 @@ export const SERVER_FAULTS = {
   "SRV-DSC-12": "shows its own features instead of the managing entity's for a filtered delegation",
   "SRV-DSC-13": "answers disco#info/items on nodes the managing entity advertised itself instead of forwarding",
   "SRV-DSC-14": "keeps only the first of the managing entity's bare-JID disco#items (neither nests nor leaves them alone)",
+  // F. client mode (mocks/server/client-mode.ts)
+  "SRV-CLI-01": "sends the delegation form without a challenge, and takes any submit of the user as the answer",
+  "SRV-CLI-02": "sends the delegation form without the warning <body/> and without human labels",
+  "SRV-CLI-03": "advertises a client-mode grant without the 'to' attribute (as if admin-delegated for every user)",
+  "SRV-CLI-04": "grants on a submit with a wrong challenge or a 0, and takes silence (300 ms) as consent",
+  "SRV-CLI-05": "forwards client-mode IQs by their sender: the managed user's whatever they address, nobody else's to her bare JID",
+  "SRV-CLI-06": "accepts a request for the delegation namespace itself (sends the form) instead of forbidden",
+  "SRV-CLI-07": "advertises the end of a session's grants but keeps forwarding them in later sessions (client without XEP-0050)",
+  "SRV-CLI-08": "does not list the configure command in disco#items of the commands node (it still works)",
+  "SRV-CLI-09": "does not re-advertise grants revoked during a session (configure command, end of the granting session)",
+  "SRV-CLI-10": "leaves grants kept from an earlier session out of the configure command",
+  "SRV-CLI-11": "answers a request in a kept client-mode grant itself when the managing entity is offline",
+  "SRV-CLI-12": "honours a 1 for a namespace it filters out (grants it)",
+  "SRV-CLI-13": "never answers a valid client-mode delegation request IQ (neither reading)",
+  "SRV-CLI-14": "the configure command advertises and confirms a revocation but keeps forwarding the revoked grant",
 } as const;
 
 export type ServerFault = keyof typeof SERVER_FAULTS;

@@ -20,6 +20,8 @@ export interface ServerReadings {
   "SRV-REP-14": "refused" | "delivered";
   /** SRV-DSC-14 (MAY): the server's own items are not nested into a forwarded bare-JID disco#items answer, or are. */
   "SRV-DSC-14": "does-not-nest" | "nests";
+  /** SRV-CLI-13: a client-mode request IQ is answered at once, or once the user decided (after the advertisement). */
+  "SRV-CLI-13": "immediate" | "deferred";
 }
 
 export const DEFAULT_READINGS: ServerReadings = {
@@ -28,6 +30,7 @@ export const DEFAULT_READINGS: ServerReadings = {
   "SRV-REP-07": "strict",
   "SRV-REP-14": "refused",
   "SRV-DSC-14": "does-not-nest",
+  "SRV-CLI-13": "immediate",
 };
 
 /** The other reading of each row: with DEFAULT_READINGS, every reading the mock can follow. */
@@ -37,6 +40,7 @@ export const ALTERNATE_READINGS: ServerReadings = {
   "SRV-REP-07": "lenient",
   "SRV-REP-14": "delivered",
   "SRV-DSC-14": "nests",
+  "SRV-CLI-13": "deferred",
 };
 
 export interface MockServerOptions {
@@ -61,6 +65,15 @@ export interface MockServerOptions {
   forwardTimeoutMs: number;
   /** SRV-REP-10 (MAY): close the ME's stream, with a stream error, after a bad reply. */
   closeStreamOnBadReply: boolean;
+  /**
+   * Client mode, #rules 1/2: keep a user's grants across sessions when the granting session supports
+   * XEP-0050 (its disco#info lists http://jabber.org/protocol/commands); false: every grant ends with its session.
+   */
+  keepGrants: boolean;
+  /** Client mode, #security 2 (SRV-CLI-12): namespaces users may not delegate; offered fixed to 0. */
+  clientFiltered: string[];
+  /** Client mode, SRV-CLI-13 "deferred" reading: how long a request waits for the user before it is answered anyway. */
+  clientRequestTimeoutMs: number;
   faults: ServerFault[];
   /** Which reading of each ambiguous row to follow (unset rows: DEFAULT_READINGS). */
   readings: Partial<ServerReadings>;
@@ -108,6 +121,9 @@ export function defaultMockServerOptions(overrides: Partial<MockServerOptions> =
     order: "advertise-first",
     forwardTimeoutMs: 30_000,
     closeStreamOnBadReply: false,
+    keepGrants: false,
+    clientFiltered: [NS.roster],
+    clientRequestTimeoutMs: 120_000,
     faults: [],
     readings: {},
     ...overrides,

@@ -6,6 +6,7 @@ import { iqError, iqResult } from "../../src/protocol/stanzas.js";
 import { ClientSession } from "./c2s.js";
 import { ComponentSession } from "./component-accept.js";
 import { DelegationService } from "./delegation.js";
+import { ClientModeService } from "./client-mode.js";
 import type { ServerFault } from "./faults.js";
 import type { MockServerOptions } from "./options.js";
 import { INTERNAL_FEATURES, PepStore, mamQuery, versionAnswer } from "./services.js";
@@ -19,6 +20,8 @@ export class MockServer {
   private readonly heldIqs = new Map<string, Element[]>();
   private readonly pep = new PepStore();
   readonly delegation: DelegationService;
+  /** XEP-0355 client mode (section F), next to admin mode: mocks/server/client-mode.ts. */
+  readonly clientMode: ClientModeService;
   private c2sListener?: Server;
   private componentListener?: Server;
   private readonly faults: Set<ServerFault>;
@@ -37,6 +40,15 @@ export class MockServer {
       },
       route: (stanza) => this.route(stanza),
       ownItems: (bare) => this.ownItems(bare, true),
+      log: (line) => this.log(line),
+    });
+    this.clientMode = new ClientModeService({
+      options,
+      has: (fault) => this.faults.has(fault),
+      delegation: this.delegation,
+      isComponentOnline: (jid) => this.components.get(jid.toLowerCase())?.ready ?? false,
+      route: (stanza) => this.route(stanza),
+      sessionsOf: (bare) => [...this.clients.values()].filter((s) => s.ready && s.bareJid === bareJid(bare)).map((s) => s.fullJid),
       log: (line) => this.log(line),
     });
   }
@@ -66,6 +78,7 @@ export class MockServer {
         onStanza: (session, stanza) => this.fromClient(session, stanza),
         onClose: (session) => {
           if (this.clients.get(session.fullJid) === session) this.clients.delete(session.fullJid);
+          this.clientMode.sessionEnded(session.fullJid); // #rules 2
         },
       });
     });
@@ -77,7 +90,10 @@ export class MockServer {
           this.components.set(session.jid, session);
           return true;
         },
-        online: (session) => void this.delegation.componentOnline(session.jid),
+        online: (session) => {
+          void this.delegation.componentOnline(session.jid);
+          this.clientMode.componentOnline(session.jid);
+        },
         onStanza: (session, stanza) => this.fromComponent(session, stanza),
         onClose: (session) => {
           if (this.components.get(session.jid) !== session) return;
@@ -90,6 +106,7 @@ export class MockServer {
 
   async stop(): Promise<void> {
     this.delegation.stop();
+    this.clientMode.stop();
     for (const session of this.clients.values()) session.close();
     for (const session of this.components.values()) session.drop();
     await Promise.all([close(this.c2sListener), close(this.componentListener)]);
@@ -102,6 +119,7 @@ export class MockServer {
   // --- inbound --------------------------------------------------------------
 
   private fromClient(session: ClientSession, stanza: Element): void {
+    if (this.clientMode.fromClient(session.fullJid, stanza)) return; // client mode: form answers, XEP-0050 probes
     if (stanza.name !== "iq") {
       this.delegation.forwardNonIq(stanza, session.fullJid); // SRV-ADV-06 fault only
       return this.route(stanza);
@@ -143,6 +161,7 @@ export class MockServer {
       const inner = iq.getChild("delegation", this.delegation.ns)?.getChild("forwarded", NS.forward)?.getChild("iq");
       if (inner) return this.route(inner);
     }
+    if (this.clientMode.handleIq(iq, sender, senderIsComponent)) return; // client mode (#client_usecases, #configuration)
     const managing = this.delegation.delegateFor(iq, sender, senderIsComponent);
     if (managing) return this.delegation.forward(iq, sender, managing);
     this.handleNormally(iq, sender);

@@ -12,6 +12,8 @@ export interface MockServerDriverOptions {
   readings?: Partial<ServerReadings>;
   /** Overrides the per-step timeout (--timeout). */
   stepTimeoutMs?: number;
+  /** Client mode, #rules 1: keep XEP-0050 clients' grants across sessions (default true: the complete reference). */
+  keepGrants?: boolean;
 }
 
 /** The embedded mock delegating server, started fresh for each scenario so scenarios are isolated and run concurrently. */
@@ -28,7 +30,8 @@ export class MockServerDriver implements TargetDriver {
   }
 
   unsupported(needs: Need[]): string | undefined {
-    if (needs.includes("clientMode")) return "the embedded mock server implements admin mode only (#impl 1)";
+    // The mock implements client mode (mocks/server/client-mode.ts); keeping grants is its keepGrants option (#rules 1).
+    if (needs.includes("keptGrants") && this.options.keepGrants === false) return "the mock server runs with keepGrants off: grants end with their session (#rules 1, MAY)";
     if (this.options.version === 1 && (needs.includes("remainingDiscoInfo") || needs.includes("remainingDiscoItems"))) {
       return "remaining-disco delegations do not exist in urn:xmpp:delegation:1";
     }
@@ -41,6 +44,7 @@ export class MockServerDriver implements TargetDriver {
       faults: this.options.faults,
       order: this.options.order ?? "advertise-first",
       readings: this.options.readings ?? {},
+      keepGrants: this.options.keepGrants ?? true,
     });
     const server = new MockServer(options);
     await server.start();
@@ -63,7 +67,7 @@ export class MockServerDriver implements TargetDriver {
       foreignDomain: "montague.example",
       // SRV-FWD-11: the mock hosts a second domain, same accounts, without delegation.
       undelegatedDomain: options.undelegatedDomain,
-      features: { filtering: true, bareDisco: true, remainingDiscoInfo: this.options.version === 2, remainingDiscoItems: this.options.version === 2, clientMode: false },
+      features: { filtering: true, bareDisco: true, remainingDiscoInfo: this.options.version === 2, remainingDiscoItems: this.options.version === 2, clientMode: true, keptGrants: this.options.keepGrants ?? true },
       // The mock is in-process on loopback: short windows are enough and keep the suite fast.
       timeouts: { step: this.options.stepTimeoutMs ?? 1500, quiet: 200, connect: 3000, giveUp: 2000 },
     };

@@ -22,6 +22,9 @@ export function serverEnvironment(target: ServerTarget, version: ProtocolVersion
     foreign: target.foreignDomain,
     "ns.plain": plain,
     "ns.undelegated": target.undelegatedNamespace,
+    // Client mode (SRV-CLI-*): a namespace users may delegate, and one the server filters out (#security 2).
+    "ns.client": target.delegations.client?.namespace ?? "jabber:iq:private",
+    "ns.client.filtered": target.delegations.clientFiltered?.namespace ?? "jabber:iq:roster",
     "probe.plain": probeFeature(plain),
     "probe.bare.plain": probeBareFeature(plain),
     "probe.form": PROBE_FORM_TYPE,

@@ -17,6 +17,7 @@ const NEED_FEATURE: Partial<Record<Need, keyof ServerTarget["features"]>> = {
   remainingDiscoInfo: "remainingDiscoInfo",
   remainingDiscoItems: "remainingDiscoItems",
   clientMode: "clientMode",
+  keptGrants: "keptGrants",
 };
 
 /** A delegating server someone else runs (a target file) or the suite launched. Shared by all scenarios. */
