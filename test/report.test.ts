@@ -509,20 +509,20 @@ describe("readings and untested requirements in every report", () => {
 });
 
 describe("--strict against the embedded mock server", () => {
-  // The mock server has no client mode: section F (SRV-CLI-*) is not supported by it.
+  // With keepGrants off the mock does not keep client-mode grants across sessions: SRV-CLI-10 (#rules 1) is not supported.
   const runOnce = async (strict: boolean): Promise<RunResult> => {
-    const scenarios = (await loadSuite("server")).filter((s) => s.id === "srv-adv-01-advertisement");
-    expect(scenarios).toHaveLength(1);
-    const driver = new MockServerDriver({ version: 2, faults: [] });
+    const scenarios = (await loadSuite("server")).filter((s) => s.id === "srv-adv-01-advertisement" || s.id === "srv-cli-10-kept-grants-configurable");
+    expect(scenarios).toHaveLength(2);
+    const driver = new MockServerDriver({ version: 2, faults: [], keepGrants: false });
     return (await executeRun([{ driver, scenarios }], { concurrency: 1, scenarioDeadlineMs: 20_000, strict })).run;
   };
 
   it("turns not-supported requirements into failures; untested stays untested; neither run is compliant", async () => {
     const [lenient, strict] = [await runOnce(false), await runOnce(true)];
     const verdict = (run: RunResult, id: string) => run.requirements.find((r) => r.id === id)?.verdict;
-    expect(verdict(lenient, "SRV-CLI-01")).toBe("not-supported");
-    expect(verdict(strict, "SRV-CLI-01")).toBe("fail");
-    expect(strict.requirements.find((r) => r.id === "SRV-CLI-01")?.reason).toMatch(/^not supported, and --strict counts that as failure: /);
+    expect(verdict(lenient, "SRV-CLI-10")).toBe("not-supported");
+    expect(verdict(strict, "SRV-CLI-10")).toBe("fail");
+    expect(strict.requirements.find((r) => r.id === "SRV-CLI-10")?.reason).toMatch(/not supported, and --strict counts that as failure: /);
     expect(verdict(lenient, "SRV-ADV-01")).toBe("pass");
     const untested = lenient.requirements.filter((r) => r.verdict === "untested").map((r) => r.id);
     expect(untested.length).toBeGreaterThan(0);
@@ -532,12 +532,12 @@ describe("--strict against the embedded mock server", () => {
     expect(o1).toMatchObject({ compliant: false, failingMust: [] });
     expect(o1.line).toMatch(/^incomplete: /);
     expect(o2.compliant).toBe(false);
-    expect(o2.failingMust).toContain("SRV-CLI-01");
-    expect(o2.line).toMatch(/^not compliant: MUST requirements failing: .*SRV-CLI-01/);
+    expect(o2.failingMust).toContain("SRV-CLI-10");
+    expect(o2.line).toMatch(/^not compliant: MUST requirements failing: .*SRV-CLI-10/);
     expect(badgeContent(lenient).state).toBe("untested");
     expect(badgeContent(strict)).toMatchObject({ state: "failing", colour: BADGE_COLOURS.red });
     expect(formatRequirementTable(strict.requirements, { color: false, scenarios: strict.scenarios })).toMatch(
-      /SRV-CLI-01\s+MUST\s+FAIL\s+0 scenarios\s+not supported, and --strict counts that as failure/,
+      /SRV-CLI-10\s+MUST\s+FAIL\s+1 scenario \s+not supported, and --strict counts that as failure/,
     );
   });
 });
