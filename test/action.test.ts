@@ -6,6 +6,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { LAUNCHABLE, launchLabel } from "../src/launchers/versions.js";
+import { readPin } from "../src/launchers/roots/package-root.js";
 
 /**
  * action.yml (the composite GitHub Action) and .github/workflows/ci.yml: parsed and checked for the
@@ -36,10 +38,20 @@ interface Action {
   runs: { using: string; steps: Step[] };
 }
 
+type MatrixEntry = Record<string, string | boolean | undefined>;
+
+interface Job {
+  "runs-on": string;
+  steps: Step[];
+  uses?: string;
+  container?: { image: string; options?: string };
+  strategy?: { "fail-fast"?: boolean; matrix: { include?: MatrixEntry[] } };
+}
+
 interface Workflow {
   name: string;
   on: unknown;
-  jobs: Record<string, { "runs-on": string; steps: Step[]; uses?: string }>;
+  jobs: Record<string, Job>;
 }
 
 let action: Action;
@@ -229,5 +241,60 @@ describe(".github/workflows/ci.yml", () => {
         for (const input of Object.keys(step.with ?? {})) expect(action.inputs[input], input).toBeDefined();
       }
     }
+  });
+
+  describe("the matrix of launched targets", () => {
+    /** The job whose matrix launches the targets with the repository's own action. */
+    function launchedJob(): { job: Job; entries: MatrixEntry[]; action: Step } {
+      const job = Object.values(workflow.jobs).find((j) => j.steps.some((s) => s.uses === "./" && String(s.with?.launch ?? "").includes("matrix.")));
+      expect(job, "a job running the action with launch: ${{ matrix.… }}").toBeDefined();
+      const action = job!.steps.find((s) => s.uses === "./")!;
+      return { job: job!, entries: job!.strategy?.matrix.include ?? [], action };
+    }
+
+    /** A ${{ matrix.X }} template rendered for one matrix entry (only matrix references are resolved). */
+    function render(template: string, entry: MatrixEntry): string {
+      return template.replace(/\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}/g, (_m, key: string) => String(entry[key] ?? ""));
+    }
+
+    it("has one job per target@version the suite can launch, none twice, and does not stop the others on a failure", () => {
+      const { job, entries } = launchedJob();
+      const targets = entries.map((e) => String(e.target));
+      expect([...targets].sort()).toEqual(LAUNCHABLE.map(launchLabel).sort());
+      expect(job.strategy?.["fail-fast"]).toBe(false);
+    });
+
+    it("runs each in Debian 12 as root (a container: GitHub's runners are Ubuntu, not root), privileged where a chroot is built", () => {
+      const { job, entries } = launchedJob();
+      expect(job["runs-on"]).toMatch(/^ubuntu-/);
+      expect(job.container?.image).toBe("debian:bookworm");
+      for (const entry of entries) {
+        const wanted = LAUNCHABLE.find((v) => launchLabel(v) === entry.target)!;
+        const chroot = wanted.source === "root" && readPin(wanted.name, wanted.version).kind === "chroot";
+        expect(render(job.container?.options ?? "", entry), String(entry.target)).toBe(chroot ? "--privileged" : "");
+        expect(Boolean(entry.root), String(entry.target)).toBe(wanted.source === "root");
+        expect(String(entry.packages), String(entry.target)).toMatch(/\S/);
+      }
+    });
+
+    it("uploads each job's reports under an artifact name of its own, valid for upload-artifact", () => {
+      const { entries, action } = launchedJob();
+      const template = String(action.with?.["artifact-name"] ?? "");
+      expect(template).toContain("${{ matrix.target }}");
+      const names = entries.map((e) => render(template, e));
+      expect(new Set(names).size).toBe(entries.length);
+      // upload-artifact@v4 refuses " : < > | * ? \r \n \\ /
+      for (const name of names) expect(name).not.toMatch(/[":<>|*?\r\n\\/]/);
+      expect(names).toContain("xep0355-reports-prosody@13.0.1");
+    });
+
+    it("checks each against its pinned verdicts: Debian 12's keep their names, the newer ones are NAME@VERSION.json", () => {
+      const { entries, action } = launchedJob();
+      expect(String(action.with?.launch)).toBe("${{ matrix.target }}");
+      for (const entry of entries) {
+        const wanted = LAUNCHABLE.find((v) => launchLabel(v) === entry.target)!;
+        expect(entry.expected).toBe(`suites/expected/${wanted.source === "system" ? wanted.name : launchLabel(wanted)}.json`);
+      }
+    });
   });
 });

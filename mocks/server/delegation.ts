@@ -378,6 +378,7 @@ export class DelegationService {
       return true;
     }
     this.ctx.log(`bad reply to ${forward.forwardId}: ${verdict.problem}`);
+    if (verdict.drop) return true;
     this.answer(this.errorFor(forward, verdict.condition ?? "service-unavailable"));
     if (this.ctx.has("SRV-REP-10")) this.ctx.dropComponent(forward.managingJid);
     else if (this.ctx.options.closeStreamOnBadReply) this.ctx.dropComponent(forward.managingJid, "undefined-condition");
@@ -391,7 +392,7 @@ export class DelegationService {
   }
 
   /** `condition`: the error the sender gets for a bad reply (default service-unavailable). */
-  private checkReply(iq: Element, forward: PendingForward): { deliver?: Element; problem?: string; condition?: string } {
+  private checkReply(iq: Element, forward: PendingForward): { deliver?: Element; problem?: string; condition?: string; drop?: boolean } {
     const original = forward.original;
     if (iq.attrs.type === "error") {
       // SRV-REP-08 (N.B.2): an outer error becomes service-unavailable; the fault relays its condition.
@@ -418,9 +419,9 @@ export class DelegationService {
     // SRV-REP-02 fault: a reply without inner 'from' (the spec's example shape) is taken too, and delivered from the ME.
     const fromTakenAnyway = reply.attrs.from === undefined && this.ctx.has("SRV-REP-02");
     // SRV-REP-14 (ambiguous): no inner 'from' (the spec's examples) although the original had a 'to':
-    // refused (strict) or delivered with the original 'to' filled in (lenient); the fault refuses it with another condition.
+    // refused (strict) or delivered with the original 'to' filled in (lenient); the fault does neither: it drops it.
     if (reply.attrs.from === undefined && original.attrs.to !== undefined && !fromTakenAnyway) {
-      if (this.ctx.has("SRV-REP-14")) return { problem: "no inner 'from'", condition: "bad-request" };
+      if (this.ctx.has("SRV-REP-14")) return { problem: "no inner 'from' (dropped)", drop: true };
       if (this.reading("SRV-REP-14") === "refused") return { problem: "no inner 'from' (strict reading of SRV-REP-14)" };
       reply.attrs.from = original.attrs.to;
     }

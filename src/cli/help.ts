@@ -1,3 +1,5 @@
+import { launchHelpLines } from "../launchers/versions.js";
+
 export const MAIN_HELP = `xep0355 — conformance suite for XMPP Namespace Delegation (XEP-0355)
 
 Usage:
@@ -19,7 +21,9 @@ export const RUN_HELP = `xep0355 run — run the suites and write reports
 Options:
   --role server|component|both  which suite to run (default: both with the embedded mocks, else the target file's role)
   --target FILE                 target file (JSON) describing a real server or component; see docs/target-file.md
-  --launch NAME                 start a real target from its Debian package for the run: prosody, ejabberd, libervia-pubsub
+  --launch NAME[@VERSION]       start a real target for the run (plain NAME: Debian 12's package, installed with apt-get;
+                                a newer version runs from its own root, prepared on first launch: docs/versions.md):
+${launchHelpLines("                                  ").join("\n")}
   --only ID,...                 run only these scenarios (scenario ids or requirement IDs)
   --scenarios DIR               load scenarios from DIR instead of the built-in suites/<role>/
   --reports DIR                 where to write junit.xml and results.json (default: reports)

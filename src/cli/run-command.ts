@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { noPositionals, parseCommandArgs, positiveInt } from "./args.js";
 import { COMPONENT_FAULTS, isComponentFault, type ComponentFault } from "../../mocks/component/index.js";
 import { SERVER_FAULTS, isServerFault, type ServerFault } from "../../mocks/server/index.js";
@@ -17,6 +18,7 @@ import type { Role, Scenario } from "../scenario/model.js";
 import { loadTargetFile } from "../target/load.js";
 import { LauncherMissingError, launchers } from "../launchers/index.js";
 import { componentLaunchers, launchedComponentDriver } from "../launchers/component-launchers.js";
+import { launchLabel, prepareLaunch, resolveLaunch, systemVersionMismatch } from "../launchers/versions.js";
 import type { Target } from "../target/types.js";
 import { EXIT, UsageError } from "./errors.js";
 import { RUN_HELP } from "./help.js";
@@ -63,6 +65,8 @@ export async function runCommand(args: string[]): Promise<number> {
   }
 
   const abort = new AbortController();
+  // Every running scenario of every role listens to this signal (Ctrl-C, run deadline) until it ends.
+  setMaxListeners(plans.length * concurrency + 10, abort.signal);
   const onSigint = () => {
     if (abort.signal.aborted) process.exit(EXIT.interrupted);
     process.stderr.write("\ninterrupted: finishing the running scenarios and writing reports (Ctrl-C again to quit now)\n");
@@ -204,28 +208,30 @@ interface Launched {
 }
 
 /**
- * --launch NAME: start a real target from its Debian package; it is stopped
- * when its driver closes (also on failure and Ctrl-C). A missing package is a
- * usage error naming the apt-get line.
+ * --launch NAME[@VERSION]: start a real target, from its Debian 12 package (plain NAME) or from the
+ * pinned root of a newer version (prepared on first use); it is stopped when its driver closes (also on
+ * failure and Ctrl-C). A missing package or an unknown version is a usage error naming what to do.
  */
-async function launch(name: string): Promise<Launched> {
-  if (Object.hasOwn(componentLaunchers, name)) {
-    const missing = componentLaunchers[name].missing?.();
-    if (missing) throw new UsageError(missing);
-    const driver = launchedComponentDriver(name);
+async function launch(text: string): Promise<Launched> {
+  const wanted = resolveLaunch(text);
+  const mismatch = text.includes("@") ? await systemVersionMismatch(wanted) : undefined;
+  if (mismatch) throw new UsageError(mismatch);
+  const options = { rootVersion: wanted.source === "root" ? wanted.version : undefined };
+  const missing = wanted.role === "component" ? componentLaunchers[wanted.name]?.missing?.(options) : launchers[wanted.name].missing(options);
+  if (missing) throw new UsageError(missing);
+  await prepareLaunch(wanted);
+  if (wanted.role === "component") {
+    const driver = launchedComponentDriver(wanted.name, options);
     return { role: "component", driver, stop: () => driver.close() };
-  }
-  if (name !== "prosody" && name !== "ejabberd") {
-    throw new UsageError(`--launch: unknown target '${name}' (prosody, ejabberd, ${Object.keys(componentLaunchers).join(", ")})`);
   }
   let server;
   try {
-    server = await launchers[name].launch();
+    server = await launchers[wanted.name].launch(options);
   } catch (err) {
     if (err instanceof LauncherMissingError) throw new UsageError(err.message);
     throw err;
   }
-  process.stdout.write(`launched ${server.software} in ${server.startupMs} ms\n`);
+  process.stdout.write(`launched ${server.software} (${launchLabel(wanted)}) in ${server.startupMs} ms\n  ${server.protocolDetection}\n`);
   const stop = server.stop.bind(server);
   return { role: "server", target: server.target, driver: new ServerTargetDriver(server.target, stop, server.software), stop };
 }

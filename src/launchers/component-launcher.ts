@@ -23,6 +23,11 @@ export interface LaunchedComponent {
 export interface ComponentLaunchOptions {
   /** Keep the component's and its database's logs: stop() copies them into DIR/<temp dir name>/ before deleting the temp dir. */
   logDir?: string;
+  /**
+   * A version with a pinned root (src/launchers/roots/NAME@VERSION.json, e.g. "0.5.0"), prepared on first
+   * use; default: the system's Debian 12 package.
+   */
+  rootVersion?: string;
 }
 
 export interface ComponentLauncher {
@@ -30,5 +35,5 @@ export interface ComponentLauncher {
   /** Prepares everything but the component's process; throws LauncherMissingError (with the `apt-get install -y …` line) if binaries are missing. */
   launch(options?: ComponentLaunchOptions): Promise<LaunchedComponent>;
   /** Why it cannot be launched here (with the apt-get line), or undefined; checked before a run starts. */
-  missing?(): string | undefined;
+  missing?(options?: ComponentLaunchOptions): string | undefined;
 }

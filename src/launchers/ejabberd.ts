@@ -5,10 +5,13 @@ import type { ServerTarget } from "../target/types.js";
 import { LauncherMissingError, type LaunchedServer, type LaunchOptions, type ServerLauncher } from "./launcher.js";
 import { baseTarget, delegatedNamespaces, HOST, logDirFor, missingPaths, selfDelegationNamespaces } from "./common.js";
 import { freePorts, PortInUseError, retryOnPortConflict, waitForListening } from "./ports.js";
+import { prepareRoot } from "./roots/package-root.js";
 import { ServerRun, tail } from "./run.js";
+import { settleWireVersion } from "./wire-version.js";
 
 const ERL = "/usr/bin/erl";
 const INSTALL = "apt-get install -y ejabberd";
+const SYSTEM_APP = "ejabberd OTP application (/usr/lib/<triplet>/ejabberd-*/ebin/mod_delegation.beam)";
 const READY_TIMEOUT_MS = 30_000;
 /**
  * The server's own PubSub service, one per host (ps.capulet.test, ps.undelegated.capulet.test); the
@@ -18,8 +21,16 @@ const PUBSUB_SERVICE = "ps.@HOST@";
 
 const y = (s: string): string => JSON.stringify(s);
 
+/** One ejabberd: the system's Debian 12 package, or a pinned root (rootVersion), both run on the system's Erlang/OTP. */
+interface EjabberdInstall {
+  /** ERL_LIBS for the VM: where the ejabberd application (and, for a root, its newer erlang-p1-* libraries) live */
+  erlLibs: string;
+  /** vsn of ejabberd.app, e.g. "23.01" or "24.12-3~bpo12+1" */
+  version: string;
+}
+
 /** The Debian package puts the OTP application in /usr/lib/<triplet>/ejabberd-<version>/. */
-function findInstall(): { libs: string; version: string } | undefined {
+function findSystemInstall(): EjabberdInstall | undefined {
   for (const triplet of fs.existsSync("/usr/lib") ? fs.readdirSync("/usr/lib") : []) {
     const libs = path.join("/usr/lib", triplet);
     if (!triplet.includes("-linux-")) continue;
@@ -27,16 +38,28 @@ function findInstall(): { libs: string; version: string } | undefined {
       const app = path.join(libs, entry, "ebin", "ejabberd.app");
       if (!entry.startsWith("ejabberd-") || !fs.existsSync(app)) continue;
       const vsn = fs.readFileSync(app, "utf8").match(/\{vsn,\s*"([^"]+)"\}/)?.[1];
-      if (vsn && fs.existsSync(path.join(libs, entry, "ebin", "mod_delegation.beam"))) return { libs, version: vsn };
+      if (vsn && fs.existsSync(path.join(libs, entry, "ebin", "mod_delegation.beam"))) return { erlLibs: libs, version: vsn };
     }
   }
   return undefined;
 }
 
-/** ejabberd ≤ 23.x speaks XEP-0355 0.4.1 (urn:xmpp:delegation:1); later releases: let the suite detect it. */
+async function findInstall(rootVersion: string | undefined): Promise<EjabberdInstall | undefined> {
+  if (rootVersion === undefined) return findSystemInstall();
+  const info = await prepareRoot("ejabberd", rootVersion);
+  if (!info.ejabberd) throw new Error(`the ejabberd@${rootVersion} root describes no ejabberd`);
+  // only the root's directories: with the system's ejabberd 23.01 on ERL_LIBS too, which one loads is a matter of order
+  return { erlLibs: info.ejabberd.erlLibs, version: info.ejabberd.appVersion };
+}
+
+/**
+ * The revision a release is documented to speak, used to configure it (SRV-ADV-05's namespace); the run
+ * uses what the server then advertises on the wire (settleWireVersion). 23.01 and 24.12 speak
+ * XEP-0355 0.4.1 (urn:xmpp:delegation:1); a later release is configured for both until seen.
+ */
 function protocolVersion(version: string): 1 | "auto" {
-  const major = Number(version.split(".")[0]);
-  return major <= 23 ? 1 : "auto";
+  const [major, minor] = version.split(/[.-]/).map(Number);
+  return major < 24 || (major === 24 && minor <= 12) ? 1 : "auto";
 }
 
 // One ejabberd_service listener per component: a connection authenticated on a
@@ -164,6 +187,8 @@ api_permissions:
       - status
       - register
 
+# No mod_privilege: 24.12's drops every non-error IQ the component sends unwrapped, its disco#info
+# answers to the nesting queries included, so delegation never activates (docs/versions.md).
 modules:
   mod_disco: {}
   mod_roster: {}
@@ -202,16 +227,26 @@ async function waitForStatus(port: number, timeoutMs: number, check: () => void)
   }
 }
 
-async function launch(options: LaunchOptions = {}): Promise<LaunchedServer> {
-  const install = findInstall();
-  const missing = [...missingPaths([ERL]), ...(install ? [] : ["ejabberd OTP application (ejabberd-*/ebin/mod_delegation.beam)"])];
-  if (missing.length || !install) throw new LauncherMissingError("ejabberd", INSTALL, missing);
-  const started = Date.now();
-  const launched = await retryOnPortConflict(() => launchOnce(install, options));
-  return { ...launched, startupMs: Date.now() - started };
+function missing(options: LaunchOptions = {}): string | undefined {
+  // a root not prepared yet is not missing: launch() prepares it; it runs on the system's Erlang
+  const absent = [...missingPaths([ERL]), ...(options.rootVersion === undefined && !findSystemInstall() ? [SYSTEM_APP] : [])];
+  return absent.length ? new LauncherMissingError("ejabberd", INSTALL, absent).message : undefined;
 }
 
-async function launchOnce(install: { libs: string; version: string }, options: LaunchOptions): Promise<LaunchedServer> {
+async function launch(options: LaunchOptions = {}): Promise<LaunchedServer> {
+  if (missingPaths([ERL]).length) throw new LauncherMissingError("ejabberd", INSTALL, [ERL]);
+  const install = await findInstall(options.rootVersion);
+  if (!install) throw new LauncherMissingError("ejabberd", INSTALL, [SYSTEM_APP]);
+  const started = Date.now();
+  const launched = await retryOnPortConflict(() => launchOnce(install, options));
+  const protocolDetection = await settleWireVersion(launched.target).catch(async (err: unknown) => {
+    await launched.stop();
+    throw err;
+  });
+  return { ...launched, protocolDetection, startupMs: Date.now() - started };
+}
+
+async function launchOnce(install: EjabberdInstall, options: LaunchOptions): Promise<Omit<LaunchedServer, "protocolDetection">> {
   const started = Date.now();
   const server = await ServerRun.create("xep0355-ejabberd-");
   try {
@@ -236,7 +271,7 @@ async function launchOnce(install: { libs: string; version: string }, options: L
     const node = `xep0355_${randomBytes(4).toString("hex")}@localhost`;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      ERL_LIBS: install.libs,
+      ERL_LIBS: install.erlLibs,
       EJABBERD_CONFIG_PATH: cfg,
       // ejabberd writes error.log and crash.log next to this file
       EJABBERD_LOG_PATH: path.join(logs, "ejabberd.log"),
@@ -269,7 +304,8 @@ async function launchOnce(install: { libs: string; version: string }, options: L
     // SRV-FWD-11: the same accounts, with the same passwords, on the undelegated domain too
     const domains = [target.domain, ...(target.undelegatedDomain ? [target.undelegatedDomain] : [])];
     await Promise.all(domains.flatMap((host) => [juliet, romeo].map((a) => api(http, "register", { user: a.username, host, password: a.password }))));
-    const software = `ejabberd ${install.version.replace(/-\d+$/, "")}`;
+    // "23.01", "24.12-3~bpo12+1": the Debian revision is not the release
+    const software = `ejabberd ${install.version.replace(/-[^-]+$/, "")}`;
     return { target, software, startupMs: Date.now() - started, stop: () => server.stop() };
   } catch (err) {
     await server.stop();
@@ -277,4 +313,4 @@ async function launchOnce(install: { libs: string; version: string }, options: L
   }
 }
 
-export const ejabberd: ServerLauncher = { name: "ejabberd", launch, snippet };
+export const ejabberd: ServerLauncher = { name: "ejabberd", launch, missing, snippet };

@@ -3,6 +3,11 @@ import type { ServerTarget } from "../target/types.js";
 export interface LaunchOptions {
   /** where to log the server's own output; default: inside the temp dir */
   logDir?: string;
+  /**
+   * A version with a pinned root (src/launchers/roots/NAME@VERSION.json, e.g. "13.0.1"), prepared on
+   * first use; default: the system's Debian 12 package.
+   */
+  rootVersion?: string;
 }
 
 export interface LaunchedServer {
@@ -14,12 +19,16 @@ export interface LaunchedServer {
   stop(): Promise<void>;
   /** how long start-up took, ms */
   startupMs: number;
+  /** how target.version was established: the namespace detected on the wire and the evidence, or why it was not */
+  protocolDetection: string;
 }
 
 export interface ServerLauncher {
   name: "prosody" | "ejabberd";
   /** throws LauncherMissingError (with the exact `apt-get install -y …` line needed) if binaries are missing */
   launch(options?: LaunchOptions): Promise<LaunchedServer>;
+  /** Why it cannot be launched here (with the apt-get line), or undefined; checked before a run starts. */
+  missing(options?: LaunchOptions): string | undefined;
   /** prints the server config snippet matching a target */
   snippet(target: ServerTarget): string;
 }

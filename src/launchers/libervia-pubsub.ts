@@ -10,11 +10,14 @@ import { packageVersion } from "./common.js";
 import { LauncherMissingError } from "./launcher.js";
 import { freePorts } from "./ports.js";
 import { descendantsOf } from "./procs.js";
+import { chrootCommand, prepareRoot, type RootInfo } from "./roots/package-root.js";
 
 /**
  * libervia-pubsub (Debian package, Twisted + Wokkel) as a XEP-0355 managing
  * entity under test, with a private PostgreSQL cluster on loopback.
- * Recipe: /work/shared/targets/libervia-pubsub/README.md.
+ * Recipe: /work/shared/targets/libervia-pubsub/README.md. A newer version (rootVersion, e.g. 0.5.0, only
+ * in trixie) runs the same way inside its trixie chroot (src/launchers/roots/), against the same
+ * PostgreSQL of the system.
  *
  * Footprint: one temp dir (config, logs, the cluster), the postmaster and its
  * backends, twistd3. All of it is registered with a safety net from the first
@@ -28,6 +31,9 @@ const PLUGIN = `${LIBERVIA_DIR}/twisted/plugins/pubsub.py`;
 const SCHEMA = `${LIBERVIA_DIR}/sat_pubsub/db/pubsub.sql`;
 const PG_ROOT = "/usr/lib/postgresql";
 const INSTALL = "apt-get install -y libervia-pubsub postgresql";
+/** a newer version brings its own libervia-pubsub (the chroot) but uses the system's PostgreSQL */
+const INSTALL_FOR_ROOT = "apt-get install -y postgresql mmdebstrap apt-utils";
+const UNSHARE = "/usr/bin/unshare";
 const HOST = "127.0.0.1";
 const DOMAIN = "capulet.test";
 const DB_NAME = "pubsub";
@@ -68,14 +74,49 @@ function postgresIdentity(): { uid: number; gid: number } | undefined {
   return undefined;
 }
 
-function checkInstalled(): { pg: PgBinaries; identity: { uid: number; gid: number } | undefined } {
-  const missing = [TWISTD, PLUGIN, SCHEMA].filter((p) => !fs.existsSync(p));
+interface Installed {
+  pg: PgBinaries;
+  identity: { uid: number; gid: number } | undefined;
+}
+
+/** The system's PostgreSQL (always), and the system's libervia-pubsub unless a root provides it. */
+function checkInstalled(options: ComponentLaunchOptions): Installed {
+  const missing = (options.rootVersion === undefined ? [TWISTD, PLUGIN, SCHEMA] : [UNSHARE]).filter((p) => !fs.existsSync(p));
   const pg = findPostgres();
   if (!pg) missing.push(`${PG_ROOT}/<version>/bin/{initdb,postgres,psql}`);
   const identity = postgresIdentity();
   if (process.getuid?.() === 0 && !identity) missing.push("the 'postgres' user");
-  if (missing.length || !pg) throw new LauncherMissingError("libervia-pubsub with PostgreSQL", INSTALL, missing);
+  if (options.rootVersion !== undefined && process.getuid?.() !== 0) missing.push("root (the chroot of a newer version needs it)");
+  if (missing.length || !pg) throw new LauncherMissingError("libervia-pubsub with PostgreSQL", options.rootVersion === undefined ? INSTALL : INSTALL_FOR_ROOT, missing);
   return { pg, identity };
+}
+
+/** How twistd3 is started: the system's, or the one inside a root's chroot; and where the schema is. */
+interface Twistd {
+  spawnArgs(args: string[], cwd: string, env: Record<string, string>): { command: string; args: string[]; env: NodeJS.ProcessEnv };
+  schema: string;
+  software: string;
+}
+
+async function findTwistd(options: ComponentLaunchOptions): Promise<Twistd> {
+  if (options.rootVersion === undefined) {
+    const version = await packageVersion("libervia-pubsub");
+    return {
+      // /usr/bin/twistd3, never a python3 found first on PATH
+      spawnArgs: (args, _cwd, env) => ({ command: TWISTD, args, env: cleanEnv(env) }),
+      schema: SCHEMA,
+      software: `libervia-pubsub ${version ?? "?"}`,
+    };
+  }
+  const info: RootInfo = await prepareRoot("libervia-pubsub", options.rootVersion);
+  const libervia = info.libervia;
+  if (!libervia) throw new Error(`the libervia-pubsub@${options.rootVersion} root describes no libervia-pubsub`);
+  return {
+    // the run dir is under os.tmpdir(), which chrootCommand binds at the same path inside
+    spawnArgs: (args, cwd, env) => ({ ...chrootCommand(info, libervia.twistd, args, { cwd, env }), env: cleanEnv({}) }),
+    schema: libervia.schema,
+    software: `libervia-pubsub ${info.packages["libervia-pubsub"] ?? options.rootVersion}`,
+  };
 }
 
 // ---------------------------------------------------------------- processes
@@ -276,6 +317,7 @@ async function setUpPostgres(
   pg: PgBinaries,
   identity: { uid: number; gid: number } | undefined,
   pgDir: string,
+  schema: string,
   footprint: Footprint,
   phases: Record<string, number>,
 ): Promise<Cluster> {
@@ -342,7 +384,7 @@ async function setUpPostgres(
     phase("postgres");
     const conn = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", socketDir, "-p", String(port), "-U", DB_USER];
     // one psql session: create, connect, load the schema
-    await runAs(identity, pg.psql, [...conn, "-d", "postgres", "-c", `CREATE DATABASE ${DB_NAME}`, "-c", `\\connect ${DB_NAME}`, "-f", SCHEMA], pgDir);
+    await runAs(identity, pg.psql, [...conn, "-d", "postgres", "-c", `CREATE DATABASE ${DB_NAME}`, "-c", `\\connect ${DB_NAME}`, "-f", schema], pgDir);
     phase("schema");
     return { port, socketDir };
   }
@@ -393,7 +435,8 @@ function keepLogs(dir: string, logDir: string): void {
 }
 
 async function launch(options: ComponentLaunchOptions = {}): Promise<LaunchedComponent> {
-  const { pg, identity } = checkInstalled();
+  const { pg, identity } = checkInstalled(options);
+  const twistd = await findTwistd(options);
   const began = Date.now();
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "xep0355-libervia-"));
   const pgDir = path.join(dir, "pg");
@@ -436,9 +479,11 @@ async function launch(options: ComponentLaunchOptions = {}): Promise<LaunchedCom
   try {
     await fs.promises.chmod(dir, 0o711); // postgres must reach DIR/pg
     await fs.promises.mkdir(pgDir);
-    const [cluster, version, listenPort] = await Promise.all([
-      setUpPostgres(pg, identity, pgDir, footprint, timings.setupPhases!),
-      packageVersion("libervia-pubsub"),
+    // psql runs as postgres, which cannot read a root's copy inside root's home (~/.cache)
+    const schema = path.join(pgDir, "pubsub.sql");
+    await fs.promises.copyFile(twistd.schema, schema);
+    const [cluster, listenPort] = await Promise.all([
+      setUpPostgres(pg, identity, pgDir, schema, footprint, timings.setupPhases!),
       freePorts(1, HOST).then(([port]) => port),
     ]);
     const target: ComponentTarget = {
@@ -460,11 +505,11 @@ async function launch(options: ComponentLaunchOptions = {}): Promise<LaunchedCom
     const conf = path.join(dir, "libervia.conf");
     await fs.promises.writeFile(conf, `[pubsub]\n${Object.entries(config).map(([k, v]) => `${k} = ${v}`).join("\n")}\n`, { mode: 0o600 });
     // The same values as LIBERVIA_PUBSUB_* variables: they beat any /etc/libervia.conf, /etc/sat.conf (read after ./libervia.conf).
-    const env = cleanEnv({
+    const env: Record<string, string> = {
       PYTHONPATH: LIBERVIA_DIR,
       HOME: dir, // no ~/libervia.conf, ~/sat.conf from the invoking user
       ...Object.fromEntries(Object.entries(config).map(([k, v]) => [`LIBERVIA_PUBSUB_${k.toUpperCase()}`, v])),
-    });
+    };
 
     let exited!: (why: string) => void;
     const exitedPromise = new Promise<string>((resolve) => (exited = resolve));
@@ -475,10 +520,11 @@ async function launch(options: ComponentLaunchOptions = {}): Promise<LaunchedCom
       const t0 = Date.now();
       const fd = fs.openSync(consoleLog, "a");
       try {
-        // /usr/bin/twistd3, never a python3 found first on PATH; own process group (detached)
-        const proc = spawn(TWISTD, ["--nodaemon", "--pidfile=", `--logfile=${twistdLog}`, "libervia-pubsub", "--verbose"], {
+        const command = twistd.spawnArgs(["--nodaemon", "--pidfile=", `--logfile=${twistdLog}`, "libervia-pubsub", "--verbose"], dir, env);
+        // own process group (detached); inside a chroot too, the spawned pid is twistd3's (no fork on the way)
+        const proc = spawn(command.command, command.args, {
           cwd: dir,
-          env,
+          env: command.env,
           detached: true,
           stdio: ["ignore", fd, fd],
         });
@@ -494,7 +540,7 @@ async function launch(options: ComponentLaunchOptions = {}): Promise<LaunchedCom
           proc.once("spawn", resolve);
           proc.once("error", (err) => {
             exitStatus ??= `error ${err.message}`;
-            reject(new Error(`cannot start ${TWISTD}: ${err.message}`));
+            reject(new Error(`cannot start ${command.command}: ${err.message}`));
           });
         });
         footprint.twistdPid = proc.pid;
@@ -509,7 +555,7 @@ async function launch(options: ComponentLaunchOptions = {}): Promise<LaunchedCom
     return {
       target,
       workDir: dir,
-      software: `libervia-pubsub ${version ?? "?"}`,
+      software: twistd.software,
       start,
       stop,
       timings,
@@ -522,9 +568,9 @@ async function launch(options: ComponentLaunchOptions = {}): Promise<LaunchedCom
   }
 }
 
-function missing(): string | undefined {
+function missing(options: ComponentLaunchOptions = {}): string | undefined {
   try {
-    checkInstalled();
+    checkInstalled(options);
     return undefined;
   } catch (err) {
     if (err instanceof LauncherMissingError) return err.message;

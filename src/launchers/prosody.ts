@@ -4,14 +4,40 @@ import type { ServerTarget } from "../target/types.js";
 import { LauncherMissingError, type LaunchedServer, type LaunchOptions, type ServerLauncher } from "./launcher.js";
 import { baseTarget, delegatedNamespaces, HOST, logDirFor, missingPaths, packageVersion, run, selfDelegationNamespaces } from "./common.js";
 import { freePorts, PortInUseError, retryOnPortConflict, waitForListening } from "./ports.js";
+import { prepareRoot } from "./roots/package-root.js";
 import { ServerRun, tail } from "./run.js";
+import { settleWireVersion } from "./wire-version.js";
 
-const PROSODY = "/usr/bin/prosody";
-const PROSODYCTL = "/usr/bin/prosodyctl";
-const MOD_DELEGATION = "/usr/lib/prosody/modules/mod_delegation/mod_delegation.lua";
-const VERSION_FILE = "/usr/lib/prosody/prosody.version";
 const INSTALL = "apt-get install -y prosody prosody-modules";
+/** A root's Prosody runs on the system's Lua 5.4 and lua5.4-* libraries, which Debian 12's prosody pulls in. */
+const SYSTEM_LUA = "/usr/bin/lua5.4";
 const READY_TIMEOUT_MS = 15_000;
+
+/** One Prosody with mod_delegation: the system's Debian 12 package, or a pinned root (rootVersion). */
+interface ProsodyInstall {
+  prosody: string;
+  prosodyctl: string;
+  modDelegation: string;
+  versionFile: string;
+  /** Debian version of prosody-modules (the snapshot mod_delegation comes from) */
+  modulesVersion(): Promise<string | undefined>;
+}
+
+const SYSTEM_INSTALL: ProsodyInstall = {
+  prosody: "/usr/bin/prosody",
+  prosodyctl: "/usr/bin/prosodyctl",
+  modDelegation: "/usr/lib/prosody/modules/mod_delegation/mod_delegation.lua",
+  versionFile: "/usr/lib/prosody/prosody.version",
+  modulesVersion: () => packageVersion("prosody-modules"),
+};
+
+async function findInstall(rootVersion: string | undefined): Promise<ProsodyInstall> {
+  if (rootVersion === undefined) return SYSTEM_INSTALL;
+  const info = await prepareRoot("prosody", rootVersion);
+  if (!info.prosody) throw new Error(`the prosody@${rootVersion} root describes no Prosody`);
+  const modules = info.packages["prosody-modules"];
+  return { ...info.prosody, modulesVersion: async () => modules };
+}
 
 const lua = (s: string): string => JSON.stringify(s);
 
@@ -100,22 +126,37 @@ modules_enabled = {
 ${snippet(target)}`;
 }
 
-async function software(): Promise<string> {
-  const core = fs.existsSync(VERSION_FILE) ? fs.readFileSync(VERSION_FILE, "utf8").trim() : await packageVersion("prosody");
-  const modules = await packageVersion("prosody-modules");
+async function software(install: ProsodyInstall): Promise<string> {
+  const core = fs.existsSync(install.versionFile) ? fs.readFileSync(install.versionFile, "utf8").trim() : await packageVersion("prosody");
+  const modules = await install.modulesVersion();
   const hg = modules?.match(/hg(\d+\.[0-9a-f]+)/)?.[1];
   return `Prosody ${core ?? "?"} + mod_delegation${hg ? ` (prosody-modules hg${hg})` : ""}`;
 }
 
-async function launch(options: LaunchOptions = {}): Promise<LaunchedServer> {
-  const missing = missingPaths([PROSODY, PROSODYCTL, MOD_DELEGATION]);
-  if (missing.length) throw new LauncherMissingError("Prosody with mod_delegation", INSTALL, missing);
-  const started = Date.now();
-  const launched = await retryOnPortConflict(() => launchOnce(options));
-  return { ...launched, startupMs: Date.now() - started };
+function absentPaths(options: LaunchOptions): string[] {
+  // a root not prepared yet is not missing: launch() prepares it
+  return missingPaths(options.rootVersion === undefined ? [SYSTEM_INSTALL.prosody, SYSTEM_INSTALL.prosodyctl, SYSTEM_INSTALL.modDelegation] : [SYSTEM_LUA]);
 }
 
-async function launchOnce(options: LaunchOptions): Promise<LaunchedServer> {
+function missing(options: LaunchOptions = {}): string | undefined {
+  const absent = absentPaths(options);
+  return absent.length ? new LauncherMissingError("Prosody with mod_delegation", INSTALL, absent).message : undefined;
+}
+
+async function launch(options: LaunchOptions = {}): Promise<LaunchedServer> {
+  const absent = absentPaths(options);
+  if (absent.length) throw new LauncherMissingError("Prosody with mod_delegation", INSTALL, absent);
+  const install = await findInstall(options.rootVersion);
+  const started = Date.now();
+  const launched = await retryOnPortConflict(() => launchOnce(install, options));
+  const protocolDetection = await settleWireVersion(launched.target).catch(async (err: unknown) => {
+    await launched.stop();
+    throw err;
+  });
+  return { ...launched, protocolDetection, startupMs: Date.now() - started };
+}
+
+async function launchOnce(install: ProsodyInstall, options: LaunchOptions): Promise<Omit<LaunchedServer, "protocolDetection">> {
   const started = Date.now();
   const server = await ServerRun.create("xep0355-prosody-");
   try {
@@ -141,11 +182,11 @@ async function launchOnce(options: LaunchOptions): Promise<LaunchedServer> {
     // SRV-FWD-11: the same accounts, with the same passwords, on the undelegated domain too
     const domains = [target.domain, ...(target.undelegatedDomain ? [target.undelegatedDomain] : [])];
     const [name] = await Promise.all([
-      software(),
-      ...domains.flatMap((domain) => [juliet, romeo].map((a) => run(PROSODYCTL, ["--config", cfg, "register", a.username, domain, a.password]))),
+      software(install),
+      ...domains.flatMap((domain) => [juliet, romeo].map((a) => run(install.prosodyctl, ["--config", cfg, "register", a.username, domain, a.password]))),
     ]);
     const consoleLog = path.join(logs, "prosody.console.log");
-    const pid = server.spawn(PROSODY, ["--config", cfg, "-F"], process.env, consoleLog);
+    const pid = server.spawn(install.prosody, ["--config", cfg, "-F"], process.env, consoleLog);
     await waitForListening(pid, HOST, [ports.c2s, ports.component], READY_TIMEOUT_MS, () => {
       if (server.exitStatus !== undefined) throw new Error(`prosody exited (${server.exitStatus}) during start-up:\n${tail(consoleLog)}`);
       // Prosody keeps running without the port; another program took it after freePorts() released it
@@ -159,4 +200,4 @@ async function launchOnce(options: LaunchOptions): Promise<LaunchedServer> {
   }
 }
 
-export const prosody: ServerLauncher = { name: "prosody", launch, snippet };
+export const prosody: ServerLauncher = { name: "prosody", launch, missing, snippet };
