@@ -170,8 +170,9 @@ async function launchOnce(install: ProsodyInstall, options: LaunchOptions): Prom
         filtered: { namespace: "urn:xmpp:mam:2", attributes: ["node"] },
       },
       features: { filtering: true, bareDisco: true, remainingDiscoInfo: true, remainingDiscoItems: true, clientMode: false },
-      // Loopback: answers take milliseconds; giveUp covers the server's own IQ timeout (ejabberd: 32 s).
-      timeouts: { step: 1500, quiet: 400, connect: 5000, giveUp: 40_000 },
+      // Loopback: answers take milliseconds. mod_delegation (0.12 and 13) arms no timer on a pending
+      // forward, so no later answer can come from a timeout of its own: 10 s of silence is the evidence.
+      timeouts: { step: 1500, quiet: 400, connect: 5000, giveUp: 10_000 },
     });
     const logs = await logDirFor(server.dir, options.logDir);
     const cfg = path.join(server.dir, "prosody.cfg.lua");
