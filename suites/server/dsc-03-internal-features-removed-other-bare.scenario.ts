@@ -1,5 +1,5 @@
-import { NotSupportedError } from "../../src/runner/context.js";
 import type { ScenarioModule } from "../../src/scenario/load.js";
+import { refusedAsNonContact } from "./forward-helpers.js";
 
 /**
  * SRV-DSC-03 (MUST): features of the server's internal implementation of a delegated namespace are removed
@@ -7,13 +7,8 @@ import type { ScenarioModule } from "../../src/scenario/load.js";
  * the sender's own). The suite's managing entity publishes only NS itself and probe features: any NS#…
  * feature is the server's own.
  *
- * Another account's bare-JID disco is not the sender's own: a server may refuse it to a user without a
- * presence subscription (Prosody's mod_disco answers service-unavailable; XEP-0030 leaves it to the
- * server's privacy policy). Such a refusal discloses nothing, so it breaks no rule, but nothing is then
- * checked here: the scenario is not-supported, with the refusal as evidence (the sender's own bare JID is checked by its sibling).
+ * A server that refuses another account's bare-JID disco to a non-contact gets not-supported (refusedAsNonContact).
  */
-const REFUSALS = ["subscription-required", "service-unavailable", "forbidden", "not-authorized", "registration-required"];
-
 const scenario: ScenarioModule = {
   id: "srv-dsc-03-internal-features-removed-other-bare",
   title: "The server's own features for the delegated namespace are removed from another account's bare-JID disco#info",
@@ -31,13 +26,7 @@ const scenario: ScenarioModule = {
     await ctx.connect("juliet");
     await ctx.send("juliet", `<iq type='get' id='dsc03o-q' to='\${romeo.bare}'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`);
     const answer = await ctx.receive("juliet", "<iq id='dsc03o-q'/>");
-    const condition = answer.attrs.type === "error" ? answer.getChild("error")?.children.find((c) => typeof c !== "string" && REFUSALS.includes(c.name)) : undefined;
-    if (condition && typeof condition !== "string") {
-      // No verdict without evidence: a refusal shows nothing about the rule, so this case is not checked (not a pass).
-      throw new NotSupportedError(
-        `the target refuses romeo's bare-JID disco#info to juliet (<${condition.name}/>, they are not contacts): another account's bare JID cannot be checked here; make juliet and romeo contacts (presence subscription both ways) to check it`,
-      );
-    }
+    refusedAsNonContact(answer);
     ctx.checkLastReceived("<iq type='result' id='dsc03o-q' from='${romeo.bare}'><query xmlns='http://jabber.org/protocol/disco#info'><feature var='${ns.plain}#{any}' match:count='0'/></query></iq>", scenario.requirements[0]);
   },
 };

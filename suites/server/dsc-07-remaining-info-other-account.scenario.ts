@@ -1,5 +1,5 @@
-import { NotSupportedError } from "../../src/runner/context.js";
 import type { ScenarioModule } from "../../src/scenario/load.js";
+import { refusedAsNonContact } from "./forward-helpers.js";
 import { StepFailure } from "../../src/runner/context.js";
 
 /**
@@ -7,13 +7,8 @@ import { StepFailure } from "../../src/runner/context.js";
  * disco#info on a node the server does not handle is forwarded and the answer relayed, here on another
  * account's bare JID (srv-dsc-07-remaining-info: the sender's own).
  *
- * Another account's bare-JID disco is not the sender's own: a server may refuse it to a user without a
- * presence subscription (Prosody's mod_disco answers service-unavailable; XEP-0030 leaves it to the
- * server's privacy policy). Such a refusal discloses nothing, so it breaks no rule, but nothing is then
- * checked here: the scenario is not-supported, with the refusal as evidence (the sender's own bare JID is checked by its sibling).
+ * A server that refuses another account's bare-JID disco to a non-contact gets not-supported (refusedAsNonContact).
  */
-const REFUSALS = ["subscription-required", "service-unavailable", "forbidden", "not-authorized", "registration-required"];
-
 const scenario: ScenarioModule = {
   id: "srv-dsc-07-remaining-info-other-account",
   title: "Another account's bare-JID disco#info on a node the server does not handle is forwarded and the answer relayed",
@@ -43,13 +38,7 @@ const scenario: ScenarioModule = {
       notForwarded = err;
     }
     const answer = await ctx.receive("juliet", "<iq id='dsc07o-q'/>");
-    const condition = answer.attrs.type === "error" ? answer.getChild("error")?.children.find((c) => typeof c !== "string" && REFUSALS.includes(c.name)) : undefined;
-    if (condition && typeof condition !== "string") {
-      // No verdict without evidence: a refusal shows nothing about the rule, so this case is not checked (not a pass).
-      throw new NotSupportedError(
-        `the target refuses romeo's bare-JID disco#info to juliet (<${condition.name}/>, they are not contacts): another account's bare JID cannot be checked here; make juliet and romeo contacts (presence subscription both ways) to check it`,
-      );
-    }
+    refusedAsNonContact(answer);
     if (notForwarded) throw notForwarded;
     ctx.checkLastReceived("<iq type='result' id='dsc07o-q'><query xmlns='http://jabber.org/protocol/disco#info'><feature var='urn:xep0355-suite:remaining-info'/></query></iq>", scenario.requirements[0]);
   },

@@ -1,4 +1,4 @@
-import type { ScenarioContext } from "../../src/runner/context.js";
+import { NotSupportedError, type ScenarioContext } from "../../src/runner/context.js";
 import type { CastEntry } from "../../src/scenario/model.js";
 import { childElements, namespaceOf, type Element } from "../../src/xml/element.js";
 
@@ -51,5 +51,23 @@ export function descendants(el: Element): Element[] {
 export function forwardTraces(el: Element, delegationNs: string): Element[] {
   return descendants(el).filter(
     (d) => (d.name === "delegation" && namespaceOf(d) === delegationNs) || (d.name === "forwarded" && namespaceOf(d) === "urn:xmpp:forward:0"),
+  );
+}
+
+/** Conditions by which a server refuses a user another account's bare-JID disco (XEP-0030: its privacy policy). */
+const NON_CONTACT_REFUSALS = ["subscription-required", "service-unavailable", "forbidden", "not-authorized", "registration-required"];
+
+/**
+ * Another account's bare-JID disco is not the sender's own: a server may refuse it to a user without a
+ * presence subscription (Prosody's mod_disco answers service-unavailable, ejabberd subscription-required).
+ * Such a refusal breaks no rule but shows nothing about it either: no verdict without evidence, so the
+ * scenario ends not-supported, with the refusal as its evidence (the sender's own bare JID has its sibling).
+ */
+export function refusedAsNonContact(answer: Element): void {
+  if (answer.attrs.type !== "error") return;
+  const condition = answer.getChild("error")?.children.find((c): c is Element => typeof c !== "string" && NON_CONTACT_REFUSALS.includes(c.name));
+  if (!condition) return;
+  throw new NotSupportedError(
+    `the target refuses romeo's bare-JID disco#info to juliet (<${condition.name}/>, they are not contacts): another account's bare JID cannot be checked here; make juliet and romeo contacts (presence subscription both ways) to check it`,
   );
 }
