@@ -1,28 +1,39 @@
-// Runs the whole server-role suite N times against the embedded mock and checks the verdicts never change.
-// Usage: node --import tsx scripts/determinism.ts [runs=20] [fault]
-import { loadSuite } from "../src/scenario/load.js";
-import { runSuite } from "../src/runner/runner.js";
-import { MockServerDriver } from "../src/runner/drivers/mock-server-driver.js";
+// Runs `npm start` (both roles against the embedded mocks, each run its own process, as a user runs it) N times
+// and checks the verdicts never change. Usage: node --import tsx scripts/determinism.ts [runs=20] [fault]
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isComponentFault } from "../mocks/component/index.js";
 import { isServerFault } from "../mocks/server/index.js";
+import type { RunResult } from "../src/runner/result.js";
 
 const runs = Number(process.argv[2] ?? 20);
-const faultArg = process.argv[3];
-if (faultArg && !isServerFault(faultArg)) throw new Error(`unknown fault ${faultArg}`);
-const fault = faultArg && isServerFault(faultArg) ? faultArg : undefined;
+const fault = process.argv[3];
+if (fault && !isServerFault(fault) && !isComponentFault(fault)) throw new Error(`unknown fault ${fault}`);
 
-const scenarios = await loadSuite("server");
 const signatures = new Map<string, number>();
 const started = Date.now();
+let scenarios = 0;
 for (let i = 0; i < runs; i++) {
-  const driver = new MockServerDriver({ version: 2, faults: fault ? [fault] : [] });
-  const outcome = await runSuite(scenarios, driver, await driver.prepare(), { concurrency: 4, scenarioDeadlineMs: 20_000 });
-  const signature = outcome.results.map((r) => `${r.id}=${r.verdict}${r.failedRequirement ? `(${r.failedRequirement})` : ""}`).join(" ");
+  const reports = mkdtempSync(join(tmpdir(), "xep0355-determinism-"));
+  const args = ["--import", "tsx", "src/cli/main.ts", "run", "--quiet", "--reports", reports, ...(fault ? ["--mock-fault", fault] : [])];
+  const t0 = Date.now();
+  const child = spawnSync(process.execPath, args, { encoding: "utf8" });
+  const run = JSON.parse(readFileSync(join(reports, "results.json"), "utf8")) as RunResult;
+  rmSync(reports, { recursive: true, force: true });
+  // A warning on stderr (MaxListenersExceededWarning, …) is a difference too.
+  const stderr = child.stderr.trim();
+  const signature =
+    run.scenarios.map((r) => `${r.id}=${r.verdict}${r.failedRequirement ? `(${r.failedRequirement})` : ""}`).join(" ") + (stderr ? ` stderr: ${stderr}` : "");
   signatures.set(signature, (signatures.get(signature) ?? 0) + 1);
-  process.stdout.write(`run ${i + 1}/${runs}: ${outcome.results.filter((r) => r.verdict === "pass").length}/${outcome.results.length} pass\n`);
+  scenarios = run.scenarios.length;
+  const passing = run.scenarios.filter((r) => r.verdict === "pass").length;
+  process.stdout.write(`run ${i + 1}/${runs}: exit ${child.status}, ${passing}/${run.scenarios.length} pass, ${Date.now() - t0} ms\n`);
 }
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 if (signatures.size === 1) {
-  process.stdout.write(`deterministic: ${runs} runs × ${scenarios.length} scenarios, identical verdicts (${seconds} s)\n`);
+  process.stdout.write(`deterministic: ${runs} runs × ${scenarios} scenarios, identical verdicts (${seconds} s)\n`);
 } else {
   process.stdout.write(`NOT deterministic: ${signatures.size} different verdict sets over ${runs} runs\n`);
   for (const [s, n] of signatures) process.stdout.write(`  ${n}×: ${s}\n`);

@@ -128,6 +128,8 @@ export class MockComponent implements RunningMockComponent {
     const component = new Component({ service, domain: this.options.jid, timeout: this.options.connectTimeoutMs ?? 5000 });
     this.connection = component;
     component.on("error", (err: Error) => this.log(`connection error: ${err.message}`));
+    // Answers go out as separate small writes: with Nagle each would wait out the server's delayed ACK.
+    component.on("connect", () => component.socket?.setNoDelay(true));
     component.on("element", (received: Element) => {
       if (received.name === "handshake") return;
       try {

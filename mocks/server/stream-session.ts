@@ -15,12 +15,15 @@ export class StreamSession {
   readonly streamId = randomUUID();
   private parser = new StreamParser();
   private closed = false;
+  /** Text written in this tick, sent as one TCP write (stream header and features, several routed stanzas). */
+  private pending = "";
 
   constructor(
     private readonly socket: Socket,
     private readonly handlers: StreamHandlers,
   ) {
     socket.setEncoding("utf8");
+    socket.setNoDelay(true);
     socket.on("data", (data: string) => this.parser.write(data));
     socket.on("close", () => this.finish());
     socket.on("error", () => this.finish());
@@ -46,12 +49,15 @@ export class StreamSession {
   }
 
   write(text: string): void {
-    if (!this.closed && this.socket.writable) this.socket.write(text);
+    if (this.closed || !this.socket.writable) return;
+    if (!this.pending) queueMicrotask(() => this.flush());
+    this.pending += text;
   }
 
   /** Closes with a stream error (RFC 6120 §4.9). */
   fail(condition: string, text?: string): void {
     this.write(streamError(condition, text));
+    this.flush();
     this.socket.end();
     this.finish();
   }
@@ -59,14 +65,22 @@ export class StreamSession {
   /** Closes cleanly. */
   end(): void {
     this.write("</stream:stream>");
+    this.flush();
     this.socket.end();
     this.finish();
   }
 
   /** Drops the TCP connection with no stream error (a fault, never healthy behaviour). */
   drop(): void {
+    this.flush();
     this.socket.destroy();
     this.finish();
+  }
+
+  private flush(): void {
+    const text = this.pending;
+    this.pending = "";
+    if (text && !this.closed && this.socket.writable) this.socket.write(text);
   }
 
   get isOpen(): boolean {

@@ -32,6 +32,7 @@ export class ComponentActor extends StreamActor {
   readonly kind = "component";
   /** Stanzas answered by the AutoResponder, for scenarios that count them (SRV-DSC-04). */
   readonly autoAnswered: { at: number; stanza: Element }[] = [];
+  private onInbox: (() => void) | undefined;
 
   constructor(
     name: string,
@@ -70,11 +71,7 @@ export class ComponentActor extends StreamActor {
 
   private async settle(ms: number): Promise<void> {
     const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-      const advertised = this.inbox.pending().some((el) => el.name === "message" && el.getChild("delegation"));
-      if (advertised) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await this.advertisement(ms);
     // Nesting queries the server sends right after the advertisement: let the auto-answers go out.
     let quietSince = Date.now();
     let seen = this.autoAnswered.length;
@@ -87,6 +84,26 @@ export class ComponentActor extends StreamActor {
     }
   }
 
+  /** The delegation advertisement once it is in the inbox (within `ms`), else undefined. */
+  private advertisement(ms: number): Promise<Element | undefined> {
+    const find = () => this.inbox.pending().find((el) => el.name === "message" && el.getChild("delegation"));
+    const found = find();
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.onInbox = undefined;
+        resolve(undefined);
+      }, ms);
+      this.onInbox = () => {
+        const el = find();
+        if (!el) return;
+        clearTimeout(timer);
+        this.onInbox = undefined;
+        resolve(el);
+      };
+    });
+  }
+
   private receive(el: Element): void {
     const answer = this.autoResponder?.(el);
     if (answer) {
@@ -95,5 +112,6 @@ export class ComponentActor extends StreamActor {
       return;
     }
     this.inbox.push(el);
+    this.onInbox?.();
   }
 }

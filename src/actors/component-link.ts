@@ -55,6 +55,8 @@ export class ComponentLink {
     private readonly events: { ready(link: ComponentLink): boolean; closed(link: ComponentLink): void },
   ) {
     socket.setEncoding("utf8");
+    // Stream header, handshake answer and advertisement are separate small writes: no Nagle wait between them.
+    socket.setNoDelay(true);
     socket.on("data", (data: string) => {
       this.emit({ kind: "bytes", direction: "in", data });
       this.parser.write(data);

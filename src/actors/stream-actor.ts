@@ -46,7 +46,10 @@ export abstract class StreamActor implements Actor {
   protected attach(connection: XmppConnection): void {
     this.connection = connection;
     connection.on("connect", () => {
-      if (connection.socket) tapSocket(connection.socket, this.transcript, this.name);
+      if (!connection.socket) return;
+      // Each flight of a login or handshake is several small writes: with Nagle, each waits out the peer's delayed ACK (~40 ms).
+      connection.socket.setNoDelay(true);
+      tapSocket(connection.socket, this.transcript, this.name);
     });
     connection.on("error", (err: Error) => this.transcript.note(this.name, `connection error: ${err.message}`));
     connection.on("disconnect", () => this.inbox.close("disconnected"));

@@ -11,6 +11,7 @@ Usage:
   xep0355 record --listen PORT --upstream HOST:PORT   proxy a live session and write it as a scenario
   xep0355 replay FILE (--target FILE | --against mock-server)   run one scenario script against a target
   xep0355 minimize FILE (--target FILE | --against …)  shrink a failing script to the steps that matter
+  xep0355 bench [options]      load benchmark: delegated vs plain IQs through one server
   xep0355 <command> --help     options of a command
 
 Exit codes: 0 every MUST passes · 1 a MUST fails · 2 usage or configuration error · 3 target unreachable · 130 interrupted
@@ -27,7 +28,7 @@ ${launchHelpLines("                                  ").join("\n")}
   --only ID,...                 run only these scenarios (scenario ids or requirement IDs)
   --scenarios DIR               load scenarios from DIR instead of the built-in suites/<role>/
   --reports DIR                 where to write junit.xml and results.json (default: reports)
-  --concurrency N               scenarios run at once (default: 4)
+  --concurrency N               scenarios run at once (default: 16)
   --timeout MS                  per-step timeout, overriding the target's
   --deadline MS                 limit for one whole scenario (default: 60000)
   --run-deadline MS             limit for the whole run; unfinished scenarios are reported interrupted (default: 1200000)
@@ -64,4 +65,32 @@ Options:
   -h, --help
 
 Stops on Ctrl-C.
+`;
+
+export const BENCH_HELP = `xep0355 bench — load benchmark: delegated IQs vs plain IQs through the same server
+
+N users log in on loopback and keep M IQs each in flight (N × M in total), first XEP-0199 pings
+to the server (plain), then pubsub items gets the server forwards to its managing entity
+(delegated). Every answer is checked: a wrong one (id, type, unwrapped, payload) or none within
+--timeout is an error, never speed. Prints IQ/s, p50/p99 latency, errors and the delegation tax
+(delegated cost / plain cost). Default: the embedded mock server with the mock component.
+
+Options:
+  --target FILE            a server you run yourself, on loopback (target file, docs/target-file.md)
+  --launch NAME[@VERSION]  start a real server for the bench and stop it afterwards (prosody, ejabberd)
+  --against echo|mock      echo: an in-process echo target, measuring the load generator alone;
+                           mock: the embedded mock server (the default)
+  --managing fast|mock-component   who answers the forwards (default: mock-component for the mock,
+                           fast — the bench's raw responder — for --target and --launch)
+  --users N                users logged in (default: 8; at most 256)
+  --in-flight M            IQs in flight per user (default: 8; at most 1024)
+  --duration S             seconds per phase, after a warm-up of a fifth of it up to 0.5 s (default: 3; at most 60)
+  --count K                instead of --duration: exactly K IQs per phase
+  --timeout MS             an IQ unanswered this long is an error (default: 5000)
+  --version 1|2            protocol version of the embedded mocks (default: 2)
+  --mock-fault ID          switch on a fault of the embedded mocks (repeatable), e.g. ME-REP-02
+  --json                   {"delegated":{"iqPerSec","p50Ms","p99Ms","errors"},"plain":{…},"ratio"}
+  -h, --help
+
+Exit codes: 0 no error · 1 some answers were wrong or missing · 2 usage · 3 target unreachable (a login or the component handshake failed) · 130 interrupted
 `;

@@ -9,6 +9,7 @@ import { doctorCommand } from "./doctor-command.js";
 import { recordCommand } from "./record-command.js";
 import { replayCommand } from "./replay-command.js";
 import { minimizeCommand } from "./minimize-command.js";
+import { benchCommand } from "./bench-command.js";
 import { MAIN_HELP } from "./help.js";
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   record: recordCommand,
   replay: replayCommand,
   minimize: minimizeCommand,
+  bench: benchCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -29,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
     return command ? EXIT.compliant : EXIT.usage;
   }
   const handler = COMMANDS[command];
-  if (!handler) throw new UsageError(`unknown command '${command}' (run, list, serve, snippet, doctor, record, replay, minimize; see xep0355 --help)`);
+  if (!handler) throw new UsageError(`unknown command '${command}' (run, list, serve, snippet, doctor, record, replay, minimize, bench; see xep0355 --help)`);
   return handler(rest);
 }
 

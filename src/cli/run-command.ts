@@ -31,7 +31,7 @@ export async function runCommand(args: string[]): Promise<number> {
     process.stdout.write(RUN_HELP);
     return EXIT.compliant;
   }
-  const concurrency = positiveInt(values.concurrency ?? "4", "--concurrency");
+  const concurrency = positiveInt(values.concurrency ?? "16", "--concurrency");
   const deadline = positiveInt(values.deadline ?? "60000", "--deadline");
   const runDeadlineMs = positiveInt(values["run-deadline"] ?? "1200000", "--run-deadline");
   const stepTimeout = values.timeout === undefined ? undefined : positiveInt(values.timeout, "--timeout");

@@ -58,6 +58,13 @@ export class ScenarioContext {
   private lastReceived: { actor: string; stanza: Element } | undefined;
   /** When the last stimulus was sent: "receives nothing" looks at stanzas from then on. */
   private lastSendAt = 0;
+  /**
+   * When the current run of back-to-back "receives nothing" steps began (undefined once any other step
+   * ran). Such steps share one window: nothing happens between them, so each one's "nothing within W ms
+   * after the previous step" is decided by the same stretch of time; waiting it out once per step would
+   * only repeat it.
+   */
+  private quietSince: number | undefined;
 
   constructor(
     readonly scenario: Scenario,
@@ -117,6 +124,7 @@ export class ScenarioContext {
   }
 
   async connect(name: string): Promise<void> {
+    this.quietSince = undefined;
     try {
       await this.actor(name).connect();
     } catch (err) {
@@ -155,6 +163,7 @@ export class ScenarioContext {
 
   /** `server connects without advertising` (component role): the stream, and no advertisement yet. */
   async connectWithoutAdvertising(name: string): Promise<void> {
+    this.quietSince = undefined;
     const actor = this.actor(name);
     if (actor.kind !== "server") throw new ScenarioError(`'${name} connects without advertising': only the suite's server advertises`);
     try {
@@ -165,6 +174,7 @@ export class ScenarioContext {
   }
 
   async disconnect(name: string): Promise<void> {
+    this.quietSince = undefined;
     await this.actor(name).disconnect();
   }
 
@@ -179,6 +189,7 @@ export class ScenarioContext {
   }
 
   async send(name: string, xml: string, raw = false): Promise<void> {
+    this.quietSince = undefined;
     const text = substituteCaptures(this.expandVariables(xml), this.captures);
     const actor = this.actor(name);
     this.lastSendAt = Date.now();
@@ -199,6 +210,7 @@ export class ScenarioContext {
    * names a reading, and the one that matched is recorded (ScenarioContext.reading).
    */
   async receiveOneOf(name: string, alternatives: Alternative[], options: StepOptions = {}): Promise<{ stanza: Element; reading: string }> {
+    this.quietSince = undefined;
     const patterns = alternatives.map((a) => this.pattern(a.xml));
     const timeout = options.withinMs ?? this.env.timeouts.step;
     const requirement = options.requirement ?? this.defaultRequirement;
@@ -226,8 +238,9 @@ export class ScenarioContext {
   async receiveNothing(name: string, xml?: string, options: StepOptions = {}): Promise<void> {
     const pattern = xml ? this.pattern(xml) : undefined;
     const window = options.withinMs ?? this.env.timeouts.quiet;
+    this.quietSince ??= Date.now();
     try {
-      await this.actor(name).expectNothing(pattern, window, this.lastSendAt, this.captures);
+      await this.actor(name).expectNothing(pattern, Math.max(0, this.quietSince + window - Date.now()), this.lastSendAt, this.captures);
       this.checked.add(options.requirement ?? this.defaultRequirement);
     } catch (err) {
       if (!(err instanceof UnexpectedStanza)) throw err;
@@ -242,6 +255,7 @@ export class ScenarioContext {
 
   /** `A has received:` some stanza A received in this scenario, consumed or not (or one arriving within the timeout), matches. */
   async hasReceived(name: string, xml: string, options: StepOptions = {}): Promise<Element> {
+    this.quietSince = undefined;
     const pattern = this.pattern(xml);
     const requirement = options.requirement ?? this.defaultRequirement;
     try {
@@ -321,6 +335,7 @@ export class ScenarioContext {
   }
 
   wait(ms: number): Promise<void> {
+    this.quietSince = undefined;
     return new Promise((resolve) => setTimeout(resolve, ms));
   }
 

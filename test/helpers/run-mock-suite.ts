@@ -5,7 +5,7 @@ import type { ServerFault } from "../../mocks/server/index.js";
 import type { ScenarioResult } from "../../src/runner/result.js";
 
 /** Runs the whole server-role suite against the embedded mock server with the given faults. */
-export async function runServerSuite(faults: ServerFault[] = [], version: 1 | 2 = 2, concurrency = 6): Promise<ScenarioResult[]> {
+export async function runServerSuite(faults: ServerFault[] = [], version: 1 | 2 = 2, concurrency = 16): Promise<ScenarioResult[]> {
   const scenarios = await loadSuite("server");
   const driver = new MockServerDriver({ version, faults });
   const outcome = await runSuite(scenarios, driver, await driver.prepare(), { concurrency, scenarioDeadlineMs: 20_000 });

@@ -1,0 +1,104 @@
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { Account, ServerTarget } from "../target/types.js";
+import { startEchoTarget } from "./echo-target.js";
+import { connectManaging, type ManagingKind } from "./managing.js";
+import type { ManagingEntity } from "./managing-responder.js";
+import type { MockHostMessage, MockHostOptions } from "./mock-host.js";
+import { withTimeout } from "./wire.js";
+
+/** Where the load goes: a c2s endpoint with accounts, and what tears it down. */
+export interface BenchEndpoint {
+  label: string;
+  host: string;
+  port: number;
+  domain: string;
+  /** the bench's users log in as these, in turn, each with its own resource */
+  accounts: Account[];
+  stop(): Promise<void>;
+}
+
+const MOCK_HOST = fileURLToPath(new URL("./mock-host.ts", import.meta.url));
+
+/** The embedded mock server in a child process, with its managing entity (default: the mock component, in that process too). */
+export async function embeddedEndpoint(o: MockHostOptions): Promise<BenchEndpoint> {
+  const child = fork(MOCK_HOST, [JSON.stringify(o)], { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (child.connected) child.send("stop");
+    await withTimeout(exited, 3000, "mock host stop").catch(() => {
+      child.kill("SIGKILL");
+      return exited;
+    });
+  };
+  let ready: MockHostMessage;
+  try {
+    ready = await withTimeout(
+      new Promise<MockHostMessage>((resolve, reject) => {
+        child.once("message", (m) => resolve(m as MockHostMessage));
+        child.once("error", reject);
+        void exited.then(() => reject(new Error("the mock host exited before it was ready")));
+      }),
+      o.timeoutMs + 10_000,
+      "mock host start",
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  if (!ready.ready) {
+    await stop();
+    throw new Error(`embedded mock: ${ready.error}`);
+  }
+  const host = "127.0.0.1";
+  let responder: ManagingEntity | undefined;
+  if (o.managing === "fast") {
+    const target = { host, domain: ready.domain, version: o.version, componentPort: ready.componentPort, components: { managing: ready.managing } };
+    try {
+      responder = await connectManaging("fast", target, [], o.timeoutMs);
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  }
+  return {
+    label: `embedded mock server (own process) + ${o.managing === "fast" ? "fast responder" : "mock component (same process)"}, XEP-0355 v${o.version === 2 ? "0.5" : "0.4.1"}`,
+    host,
+    port: ready.c2sPort,
+    domain: ready.domain,
+    accounts: ready.accounts,
+    stop: async () => {
+      await responder?.stop();
+      await stop();
+    },
+  };
+}
+
+/** A real server (target file or launched), with the bench's managing entity connected as its managing component. */
+export async function serverEndpoint(target: ServerTarget, label: string, kind: ManagingKind, timeoutMs: number, stopServer: () => Promise<void>): Promise<BenchEndpoint> {
+  const managing = await connectManaging(kind, target, [], timeoutMs);
+  return {
+    label: `${label} + ${kind === "fast" ? "fast responder" : "mock component"}`,
+    host: target.host,
+    port: target.c2sPort,
+    domain: target.domain,
+    accounts: [target.accounts.juliet, target.accounts.romeo],
+    stop: async () => {
+      await managing.stop();
+      await stopServer();
+    },
+  };
+}
+
+export async function echoEndpoint(): Promise<BenchEndpoint> {
+  const echo = await startEchoTarget();
+  return {
+    label: "in-process echo target in a worker thread (generator alone)",
+    host: echo.host,
+    port: echo.port,
+    domain: echo.domain,
+    accounts: [{ username: "echo", password: "echo" }],
+    stop: () => echo.stop(),
+  };
+}
