@@ -132,6 +132,26 @@ describe("xep0355 CLI", () => {
     }
   });
 
+  it("--version prints the suite's version", async () => {
+    const r = await cli(["--version"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^xep0355 \d+\.\d+\.\d+ /);
+  });
+
+  it("a reader that goes away (list | head) ends the output quietly", async () => {
+    const r = await new Promise<Outcome>((resolve) => {
+      const started = Date.now();
+      const child = spawn("bash", ["-c", `'${BIN}' list --requirements | head -1`], { env: { ...process.env, NO_COLOR: "1" } });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.on("close", (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
+    });
+    expect(r.stdout.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toBe("");
+  });
+
   it("Ctrl-C still writes the reports for what finished", async () => {
     const dir = await reportsDir();
     const r = await cli(["run", "--role", "server", "--concurrency", "1", "--reports", dir], { interruptAfterMs: 2500 });

@@ -13,8 +13,9 @@ Usage:
   xep0355 minimize FILE (--target FILE | --against …)  shrink a failing script to the steps that matter
   xep0355 bench [options]      load benchmark: delegated vs plain IQs through one server
   xep0355 <command> --help     options of a command
+  xep0355 --version            the suite's version
 
-Exit codes: 0 every MUST passes · 1 a MUST fails · 2 usage or configuration error · 3 target unreachable · 130 interrupted
+Exit codes: 0 every MUST passes · 1 a MUST fails, errors or is untested · 2 usage or configuration error · 3 target unreachable or a credential refused · 130 interrupted
 `;
 
 export const RUN_HELP = `xep0355 run — run the suites and write reports

@@ -11,6 +11,7 @@ import { replayCommand } from "./replay-command.js";
 import { minimizeCommand } from "./minimize-command.js";
 import { benchCommand } from "./bench-command.js";
 import { MAIN_HELP } from "./help.js";
+import { SUITE_VERSION } from "../runner/version.js";
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   run: runCommand,
@@ -30,10 +31,21 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(MAIN_HELP);
     return command ? EXIT.compliant : EXIT.usage;
   }
+  if (command === "--version" || command === "-V") {
+    // The suite's own version; `run --version 1|2` is the protocol version of the embedded mocks.
+    process.stdout.write(`xep0355 ${SUITE_VERSION} (XEP-0355 0.5 and 0.4.1; catalogue spec/xep-0355-requirements.md)\n`);
+    return EXIT.compliant;
+  }
   const handler = COMMANDS[command];
   if (!handler) throw new UsageError(`unknown command '${command}' (run, list, serve, snippet, doctor, record, replay, minimize, bench; see xep0355 --help)`);
   return handler(rest);
 }
+
+// `xep0355 list | head`: the reader went away; that ends the output, it is not an error.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(process.exitCode ?? EXIT.compliant);
+  throw err;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -3,7 +3,7 @@ import type { RequirementResult, RunResult, ScenarioResult, Verdict } from "../r
 import { LEVEL_GROUPS, overallVerdict, summarize } from "./aggregate.js";
 
 export interface FormatOptions {
-  /** Default: stdout is a TTY and NO_COLOR is unset or empty (https://no-color.org). */
+  /** Default: FORCE_COLOR set (and not "0") forces it; else stdout is a TTY and NO_COLOR is unset or empty (https://no-color.org). */
   color?: boolean;
 }
 
@@ -31,7 +31,7 @@ const WORD_WIDTH = Math.max(...Object.values(WORDS).map((w) => w.length));
 const SCENARIO_WORD_WIDTH = Math.max(...Object.entries(WORDS).filter(([v]) => v !== "untested").map(([, w]) => w.length));
 
 function useColor(options?: FormatOptions): boolean {
-  return options?.color ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
+  return options?.color ?? colorByEnvironment(Boolean(process.stdout.isTTY));
 }
 
 /** Callers pad before painting, so ANSI codes do not upset column widths. */
@@ -114,4 +114,11 @@ export function formatSummary(run: RunResult): string {
   const prefix = run.interrupted ? "run interrupted, results incomplete — " : "";
   lines.push(`${prefix}${overall.line}`);
   return lines.join("\n");
+}
+
+/** The colour choice of the environment: FORCE_COLOR (not "0") wins, then NO_COLOR, then whether it is a terminal. */
+export function colorByEnvironment(tty: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "" && env.FORCE_COLOR !== "0") return true;
+  if (env.NO_COLOR) return false;
+  return tty;
 }

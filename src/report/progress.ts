@@ -1,5 +1,5 @@
 import type { ScenarioResult } from "../runner/result.js";
-import { formatScenarioLine } from "./console.js";
+import { colorByEnvironment, formatScenarioLine } from "./console.js";
 
 /** What progress needs of an output stream (process.stdout, a tty.WriteStream, a test double). */
 export interface ProgressStream {
@@ -29,7 +29,7 @@ function elapsed(ms: number): string {
  */
 export function createProgress(total: number, stream: ProgressStream = process.stdout): Progress {
   const tty = Boolean(stream.isTTY);
-  const color = tty && !process.env.NO_COLOR;
+  const color = tty && colorByEnvironment(tty);
   const started = Date.now();
   const counts = { pass: 0, fail: 0, error: 0, skipped: 0 };
   let done = 0;
