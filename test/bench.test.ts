@@ -1,33 +1,13 @@
-import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { LatencyHistogram, taxRatio } from "../src/bench/stats.js";
 import { checkAnswer } from "../src/bench/iq-kinds.js";
 import { parseXml } from "../src/xml/element.js";
+import { runCli, type CommandOutcome } from "./helpers/cli.js";
 
-const BIN = new URL("../bin/xep0355", import.meta.url).pathname;
-
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+type Outcome = CommandOutcome;
 
 function bench(args: string[], interruptAfterMs?: number): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const child = spawn(BIN, ["bench", ...args]);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    if (interruptAfterMs) setTimeout(() => child.kill("SIGINT"), interruptAfterMs);
-    const guard = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    child.on("close", (code) => {
-      clearTimeout(guard);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
-  });
+  return runCli(["bench", ...args], { interruptAfterMs, killAfterMs: 30_000 });
 }
 
 const TINY = ["--duration", "0.3", "--users", "2", "--in-flight", "4", "--json"];

@@ -1,30 +1,14 @@
-import { spawn } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startMockServer } from "../mocks/server/index.js";
+import { BIN, runCli, runCommand, type CommandOutcome } from "./helpers/cli.js";
 
-const BIN = new URL("../bin/xep0355", import.meta.url).pathname;
-
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+type Outcome = CommandOutcome;
 
 function cli(args: string[], options: { interruptAfterMs?: number } = {}): Promise<Outcome> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(BIN, args, { env: { ...process.env, NO_COLOR: "1" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    if (options.interruptAfterMs) setTimeout(() => child.kill("SIGINT"), options.interruptAfterMs);
-    child.on("close", (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-  });
+  return runCli(args, { env: { NO_COLOR: "1" }, interruptAfterMs: options.interruptAfterMs });
 }
 
 const made: string[] = [];
@@ -139,15 +123,7 @@ describe("xep0355 CLI", () => {
   });
 
   it("a reader that goes away (list | head) ends the output quietly", async () => {
-    const r = await new Promise<Outcome>((resolve) => {
-      const started = Date.now();
-      const child = spawn("bash", ["-c", `'${BIN}' list --requirements | head -1`], { env: { ...process.env, NO_COLOR: "1" } });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.on("close", (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-    });
+    const r = await runCommand("bash", ["-c", `'${BIN}' list --requirements | head -1`], { env: { NO_COLOR: "1" } });
     expect(r.stdout.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toBe("");
   });

@@ -5,17 +5,16 @@
  * queries exactly as the run's managing entity does; and ejabberd delegates nothing until they are
  * answered, so `doctor` must answer them to see the advertisement at all.
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "./helpers/cli.js";
 import { launchers } from "../src/launchers/index.js";
 import type { LaunchedServer } from "../src/launchers/launcher.js";
 import type { ServerTarget } from "../src/target/types.js";
 
-const BIN = new URL("../bin/xep0355", import.meta.url).pathname;
 /** The requirements whose verdicts depend on what the server remembered of the first managing connection. */
 const NESTING = "SRV-DSC-02,SRV-DSC-05,SRV-DSC-06";
 
@@ -24,16 +23,7 @@ const installed = {
   ejabberd: fs.existsSync("/usr/bin/erl") && fs.existsSync("/usr/sbin/ejabberdctl"),
 };
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(BIN, args);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args);
 
 let dir: string;
 beforeAll(async () => {

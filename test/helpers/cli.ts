@@ -1,0 +1,43 @@
+import { spawn } from "node:child_process";
+
+/** The suite's own command, as a user runs it. */
+export const BIN = new URL("../../bin/xep0355", import.meta.url).pathname;
+
+export interface CommandOutcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export interface CommandOptions {
+  /** Extra environment on top of the test's own. */
+  env?: NodeJS.ProcessEnv;
+  /** Sends SIGINT (Ctrl-C) after this long. */
+  interruptAfterMs?: number;
+  /** Kills the process after this long, so a hanging command cannot hang the test. */
+  killAfterMs?: number;
+}
+
+/** Runs a program to its end and collects what it printed. */
+export function runCommand(file: string, args: string[], options: CommandOptions = {}): Promise<CommandOutcome> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(file, args, options.env ? { env: { ...process.env, ...options.env } } : {});
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    if (options.interruptAfterMs) setTimeout(() => child.kill("SIGINT"), options.interruptAfterMs);
+    const guard = options.killAfterMs ? setTimeout(() => child.kill("SIGKILL"), options.killAfterMs) : undefined;
+    child.on("close", (code) => {
+      clearTimeout(guard);
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+/** `xep0355 ARGS…` */
+export function runCli(args: string[], options: CommandOptions = {}): Promise<CommandOutcome> {
+  return runCommand(BIN, args, options);
+}
