@@ -7,7 +7,7 @@ function scenario(partial: Partial<ScenarioResult> & Pick<ScenarioResult, "id" |
   return { title: partial.id, role: "server", file: `${partial.id}.scenario`, reason: "", notes: [], readings: {}, durationMs: 1, transcript: [], ...partial };
 }
 
-const row = (id: string, level: Requirement["level"], section: string): Requirement => ({ id, level, section, sectionTitle: section, anchor: "a", text: id });
+const row = (id: string, level: Requirement["level"], section: string): Requirement => ({ id, spec: "0355", level, section, sectionTitle: section, anchor: "a", text: id });
 const NONE = new Set<string>();
 
 describe("requirement verdicts: blame only what failed", () => {

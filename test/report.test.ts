@@ -19,6 +19,7 @@ import { childElements, parseXml, type Element } from "../src/xml/element.js";
 
 const req = (id: string, level: Requirement["level"], section: string, anchor: string): Requirement => ({
   id,
+  spec: "0355",
   level,
   section,
   sectionTitle: `section ${section}`,

@@ -1,37 +1,35 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Need } from "../scenario/model.js";
+import { SPEC_IDS, SPECIFICATIONS, specOfRequirement, type SpecId } from "./specs.js";
 
 export type Level = "MUST" | "MUST NOT" | "SHOULD" | "SHOULD NOT" | "MAY" | "implied" | "ambiguous";
 
 export interface Requirement {
   id: string;
+  /** The specification whose catalogue holds the row. */
+  spec: SpecId;
   level: Level;
   /** Catalogue section letter, e.g. "B". */
   section: string;
   sectionTitle: string;
-  /** XEP-0355 HTML anchor (without '#'), from the row or else its section. */
+  /** The XEP's HTML anchor (without '#'), from the row or else its section. */
   anchor: string;
   text: string;
 }
 
-export const XEP_URL = "https://xmpp.org/extensions/xep-0355.html";
-export const CATALOGUE_PATH = fileURLToPath(new URL("../../spec/xep-0355-requirements.md", import.meta.url));
+export const XEP_URL = SPECIFICATIONS["0355"].url;
 
-// Sections D and G have no anchor in their headings; these are the XEP sections their rules come from.
-const FALLBACK_ANCHORS: Record<string, string> = {
-  "SRV-UNA": "stanza_forward",
-  "SRV-FLT": "stanza_forward",
-  "ME-REP": "stanza_forward",
-  "ME-DSC": "disco",
-  "ME-ROB": "stanza_forward",
-  "ME-SEC": "security",
-};
+export function cataloguePath(spec: SpecId): string {
+  return fileURLToPath(new URL(`../../${SPECIFICATIONS[spec].cataloguePath}`, import.meta.url));
+}
+export const CATALOGUE_PATH = cataloguePath("0355");
 
 const LEVELS: Level[] = ["MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "MAY", "implied", "ambiguous"];
 
-/** Parses the requirement catalogue (markdown tables under "## X. Title (#anchor, …)" headings). */
-export function parseCatalogue(markdown: string): Requirement[] {
+/** Parses a requirement catalogue (markdown tables under "## X. Title (#anchor, …)" headings). */
+export function parseCatalogue(markdown: string, spec: SpecId = "0355"): Requirement[] {
+  const fallbackAnchors = SPECIFICATIONS[spec].fallbackAnchors;
   const requirements: Requirement[] = [];
   let section = "";
   let sectionTitle = "";
@@ -46,33 +44,45 @@ export function parseCatalogue(markdown: string): Requirement[] {
     }
     const row = /^\| ([A-Z]+-[A-Z]+-\d+) \| ([^|]+) \| (.*) \|$/.exec(line);
     if (!row) continue;
+    if (specOfRequirement(row[1]) !== spec) throw new Error(`catalogue ${SPECIFICATIONS[spec].name}: ${row[1]} has another specification's prefix`);
     const level = row[2].trim() as Level;
     if (!LEVELS.includes(level)) throw new Error(`catalogue: ${row[1]} has unknown level '${level}'`);
     const text = row[3].trim();
     requirements.push({
       id: row[1],
+      spec,
       level,
       section,
       sectionTitle,
-      anchor: /\(#([\w-]+)/.exec(text)?.[1] || sectionAnchor || FALLBACK_ANCHORS[row[1].replace(/-\d+$/, "")] || "",
+      anchor: /\(#([\w-]+)/.exec(text)?.[1] || sectionAnchor || fallbackAnchors[row[1].replace(/-\d+$/, "")] || "",
       text,
     });
   }
   return requirements;
 }
 
-let cached: Requirement[] | undefined;
-export function loadCatalogue(): Requirement[] {
-  cached ??= parseCatalogue(readFileSync(CATALOGUE_PATH, "utf8"));
-  return cached;
+const cached = new Map<SpecId, Requirement[]>();
+/** One specification's catalogue (XEP-0355's when none is named). */
+export function loadCatalogue(spec: SpecId = "0355"): Requirement[] {
+  let requirements = cached.get(spec);
+  if (!requirements) {
+    requirements = parseCatalogue(readFileSync(cataloguePath(spec), "utf8"), spec);
+    cached.set(spec, requirements);
+  }
+  return requirements;
+}
+
+/** Every catalogue, in specification order. */
+export function loadAllCatalogues(): Requirement[] {
+  return SPEC_IDS.flatMap((spec) => loadCatalogue(spec));
 }
 
 export function requirementById(id: string): Requirement | undefined {
-  return loadCatalogue().find((r) => r.id === id);
+  return loadCatalogue(specOfRequirement(id)).find((r) => r.id === id);
 }
 
 export function anchorUrl(req: Requirement): string {
-  return `${XEP_URL}#${req.anchor}`;
+  return `${SPECIFICATIONS[req.spec].url}#${req.anchor}`;
 }
 
 /** Only MUST / MUST NOT count toward the compliance verdict. */
