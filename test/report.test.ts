@@ -370,15 +370,19 @@ describe("reports on disk", () => {
 
   it("writes JUnit XML with one suite per role and the right outcome counts", async () => {
     const path = join(dir, "junit.xml");
-    await writeJunitReport(makeRun(), path, { transcriptPath: (s) => `transcripts/${s.id}.log` });
+    const run = makeRun();
+    await writeJunitReport(run, path, { transcriptPath: (s) => join(dir, "transcripts", `${s.id}.log`) });
     const xml = await readFile(path, "utf8");
     expect(xml).not.toContain(SECRET_MARKER);
     const root = parseXml(xml);
     expect(root.name).toBe("testsuites");
+    // The Jenkins schema has no testsuites@skipped; times are the run's wall clock, not sums of concurrent scenarios.
+    expect(root.attrs.skipped).toBeUndefined();
+    expect(root.attrs).toMatchObject({ tests: "6", failures: "1", errors: "1", time: String(run.durationMs / 1000) });
     const suites = childElements(root);
     expect(suites.map((s) => s.attrs.name)).toEqual(["xep0355.server"]);
     const suite = suites[0];
-    expect(suite.attrs).toMatchObject({ tests: "6", failures: "1", errors: "1", skipped: "2" });
+    expect(suite.attrs).toMatchObject({ tests: "6", failures: "1", errors: "1", skipped: "2", time: String(run.durationMs / 1000) });
 
     const cases = suite.getChildren("testcase");
     const byId = (id: string): Element => {
@@ -386,27 +390,48 @@ describe("reports on disk", () => {
       if (!found) throw new Error(`no testcase ${id}`);
       return found;
     };
-    const props = (tc: Element): Record<string, string> =>
-      Object.fromEntries((tc.getChild("properties")?.getChildren("property") ?? []).map((p) => [p.attrs.name, p.attrs.value]));
 
     const failed = byId("srv-rep-03-wrong-id");
-    expect(failed.attrs).toMatchObject({ classname: "xep0355.server.SRV-REP", name: "srv-rep-03-wrong-id — title of srv-rep-03-wrong-id", time: "0.123" });
-    expect(props(failed)).toEqual({
-      requirements: "SRV-REP-01,SRV-REP-03,SRV-REP-04",
-      level: "MUST",
-      anchor: "https://xmpp.org/extensions/xep-0355.html#stanza_forward",
-      section: "C. Server — handling the ME's reply",
-      transcript: "transcripts/srv-rep-03-wrong-id.log",
-    });
+    // Only what the schema allows on a test case: name, classname, time; no file, no <properties>.
+    expect(failed.attrs).toEqual({ classname: "xep0355.server.SRV-REP", name: "srv-rep-03-wrong-id — title of srv-rep-03-wrong-id", time: "0.123" });
+    for (const tc of cases) expect(tc.getChild("properties"), String(tc.attrs.name)).toBeUndefined();
     const failure = failed.getChild("failure");
     expect(failure?.attrs.message).toBe("SRV-REP-03: at /iq@type: expected 'error', received 'result'");
     expect(failure?.getText()).toContain("received:\n<iq type='result'/>");
-    expect(failed.getChildText("system-out")).toContain("[[ATTACHMENT|transcripts/srv-rep-03-wrong-id.log]]");
+    // What the properties said, in the test case's <system-out>; the transcript relative to the reports folder.
+    expect(failed.getChildText("system-out")).toBe(
+      [
+        "requirements: SRV-REP-01,SRV-REP-03,SRV-REP-04",
+        "level: MUST",
+        "section: C. Server — handling the ME's reply",
+        "spec: https://xmpp.org/extensions/xep-0355.html#stanza_forward",
+        "scenario file: suites/server/srv-rep-03-wrong-id.yaml",
+        "transcript: transcripts/srv-rep-03-wrong-id.log",
+        "note: target follows the lenient reading of SRV-REP-02",
+        "[[ATTACHMENT|transcripts/srv-rep-03-wrong-id.log]]",
+      ].join("\n"),
+    );
 
     expect(byId("srv-fwd-02-lost").getChild("error")?.attrs.message).toBe("connection closed by target");
-    expect(byId("srv-cli-01-client").getChild("skipped")?.attrs.message).toBe("client mode not enabled");
-    expect(byId("srv-dsc-07-remaining").getChild("skipped")?.attrs.message).toBe("not applicable: target speaks 0.4.1");
+    // <skipped> takes no attribute in the schema: the reason is its text.
+    expect(byId("srv-cli-01-client").getChild("skipped")?.attrs).toEqual({});
+    expect(byId("srv-cli-01-client").getChildText("skipped")).toBe("client mode not enabled");
+    expect(byId("srv-dsc-07-remaining").getChildText("skipped")).toBe("not applicable: target speaks 0.4.1");
     expect(byId("srv-fwd-01-no-to").getChild("skipped")).toBeUndefined();
+  });
+
+  it("JUnit transcript paths: relative to the folder of junit.xml, whether given absolute or relative to the working directory", () => {
+    const run = makeRun();
+    const out = (transcriptPath: (s: ScenarioResult) => string, reportsDir?: string) =>
+      childElements(childElements(parseXml(buildJunitXml(run, { transcriptPath, reportsDir })))[0])
+        .filter((c) => c.name === "testcase")
+        .map((tc) => /\[\[ATTACHMENT\|(.*)\]\]/.exec(tc.getChildText("system-out") ?? "")?.[1]);
+    const absolute = out((s) => join(dir, "out", "transcripts", `${s.id}.log`), join(dir, "out"));
+    expect(absolute[0]).toBe("transcripts/srv-fwd-01-no-to.log");
+    const fromCwd = out((s) => join("reports", "x", "transcripts", `${s.id}.log`), "reports/x");
+    expect(fromCwd[0]).toBe("transcripts/srv-fwd-01-no-to.log");
+    // Without a reports folder (buildJunitXml alone) the path is written as given.
+    expect(out((s) => `t/${s.id}.log`)[0]).toBe("t/srv-fwd-01-no-to.log");
   });
 });
 
@@ -448,7 +473,7 @@ describe("readings and untested requirements in every report", () => {
     expect(out).toContain("untested (they apply, but no scenario verifies them):\n  SRV-DSC-01 (MUST)");
     expect(out.split("\n")[0]).toMatch(/^not compliant: /);
     const tc = suite.getChildren("testcase").find((c) => String(c.attrs.name).startsWith(`${READING_SCENARIO.id} — `));
-    expect(Object.keys(props(tc))).not.toContain("reading");
+    expect(tc?.getChild("properties")).toBeUndefined();
     expect(tc?.getChildText("system-out")).toContain("readings: SRV-REP-07=lenient");
     // A run without readings or untested requirements adds neither property.
     const plain = childElements(parseXml(buildJunitXml(makeUntestedRun())))[0];

@@ -1,15 +1,28 @@
 import { mkdir, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import junit, { type Builder, type TestCase, type TestSuite } from "junit-report-builder";
-import { requirementById, XEP_URL } from "../catalogue/catalogue.js";
+import { requirementById } from "../catalogue/catalogue.js";
+import { SPECIFICATIONS, specOfRequirement } from "../catalogue/specs.js";
 import type { Level } from "../catalogue/catalogue.js";
 import type { RequirementResult, RunResult, ScenarioResult } from "../runner/result.js";
 import { childElements, parseXml, type Element } from "../xml/element.js";
 import { overallVerdict, sectionPrefix, type Role } from "./aggregate.js";
 
+/**
+ * junit.xml, valid against the Jenkins JUnit schema (test/fixtures/jenkins-junit.xsd): a test case has
+ * only name, classname and time, and <skipped> holds text, not attributes; so what a scenario adds
+ * (requirements, level, section, XEP link, scenario file, readings, notes, transcript) goes into its
+ * <system-out>, and what a role's requirements add into suite properties and the suite's <system-out>.
+ */
+
 export interface JunitOptions {
-  /** Where the scenario's transcript was written, if it was; becomes a property and a Jenkins attachment. */
+  /**
+   * Where the scenario's transcript was written, if it was (absolute, or relative to the working
+   * directory); named in its <system-out>, also as a Jenkins / GitLab attachment.
+   */
   transcriptPath?: (s: ScenarioResult) => string | undefined;
+  /** The folder junit.xml is written to: transcript paths are given relative to it (writeJunitReport sets it). */
+  reportsDir?: string;
 }
 
 // The package is CommonJS (`module.exports = builder`) typed as `export default builder`, so under
@@ -18,6 +31,13 @@ const junitModule = junit as unknown as Builder | { default: Builder };
 const rootBuilder: Builder = "newBuilder" in junitModule ? junitModule : junitModule.default;
 
 const ROLES: Role[] = ["server", "component"];
+
+/** Characters XML 1.0 cannot hold, even escaped; dropped, as the builder does (its invalidCharReplacement). */
+const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+function xmlText(text: string): string {
+  return text.replace(NOT_XML, "");
+}
 
 function seconds(ms: number): number {
   return Math.round(ms) / 1000;
@@ -48,26 +68,43 @@ function requirementInfo(id: string, run: RunResult): RequirementInfo {
   return { level: fromRun?.level ?? fromCatalogue?.level, anchor: fromRun?.anchor ?? fromCatalogue?.anchor, section };
 }
 
+/** A transcript path as the report names it: relative to the reports folder, with forward slashes. */
+function reportPath(path: string, reportsDir: string | undefined): string {
+  if (reportsDir === undefined) return path;
+  const rel = relative(resolve(reportsDir), resolve(path));
+  return (rel === "" || isAbsolute(rel) ? path : rel).split(sep).join("/");
+}
+
+/** The test case's <system-out>: one "key: value" line per fact, then the notes and the attachment. */
+function testCaseOutput(s: ScenarioResult, run: RunResult, transcript: string | undefined): string {
+  const first = s.requirements[0];
+  const info = first ? requirementInfo(first, run) : {};
+  // Each requirement's link goes to its own XEP (XEP-0355's or XEP-0356's).
+  const links = s.requirements.flatMap((id) => {
+    const anchor = requirementInfo(id, run).anchor;
+    return anchor ? [`${SPECIFICATIONS[specOfRequirement(id)].url}#${anchor}`] : [];
+  });
+  const anchors = [...new Set(links)];
+  const readings = Object.entries(s.readings ?? {});
+  const lines = [`requirements: ${s.requirements.join(",")}`];
+  if (info.level) lines.push(`level: ${info.level}`);
+  if (info.section) lines.push(`section: ${info.section}`);
+  if (anchors.length > 0) lines.push(`spec: ${anchors.join(" ")}`);
+  lines.push(`scenario file: ${s.file}`);
+  if (readings.length > 0) lines.push(`readings: ${readings.map(([id, name]) => `${id}=${name}`).join(", ")}`);
+  if (transcript) lines.push(`transcript: ${transcript}`);
+  lines.push(...s.notes.map((n) => `note: ${n}`));
+  if (transcript) lines.push(`[[ATTACHMENT|${transcript}]]`);
+  return lines.join("\n");
+}
+
 function addTestCase(tc: TestCase, s: ScenarioResult, run: RunResult, options: JunitOptions): string | undefined {
   const first = s.requirements[0];
   tc.className(first ? `xep0355.${s.role}.${sectionPrefix(first)}` : `xep0355.${s.role}`)
     .name(`${s.id} — ${s.title}`)
-    .file(s.file)
     .time(seconds(s.durationMs));
-  tc.property("requirements", s.requirements.join(","));
-  const info = first ? requirementInfo(first, run) : {};
-  if (info.level) tc.property("level", info.level);
-  if (info.section) tc.property("section", info.section);
-  const anchors = [...new Set(s.requirements.map((id) => requirementInfo(id, run).anchor).filter((a): a is string => !!a))];
-  if (anchors.length > 0) tc.property("anchor", anchors.map((a) => `${XEP_URL}#${a}`).join(" "));
-  const transcript = options.transcriptPath?.(s);
-  if (transcript) tc.property("transcript", transcript);
-
-  const readings = Object.entries(s.readings ?? {});
-  const out = [...s.notes];
-  if (readings.length > 0) out.push(`readings: ${readings.map(([id, name]) => `${id}=${name}`).join(", ")}`);
-  if (transcript) out.push(`[[ATTACHMENT|${transcript}]]`);
-  if (out.length > 0) tc.standardOutput(out.join("\n"));
+  const written = options.transcriptPath?.(s);
+  tc.standardOutput(testCaseOutput(s, run, written ? reportPath(written, options.reportsDir) : undefined));
 
   const evidence = s.evidence ? formatEvidence(s.evidence) : undefined;
   switch (s.verdict) {
@@ -82,7 +119,7 @@ function addTestCase(tc: TestCase, s: ScenarioResult, run: RunResult, options: J
       return undefined;
     case "not-supported":
       tc.skipped();
-      return s.reason;
+      return s.reason || "not supported";
     case "not-applicable":
       tc.skipped();
       return `not applicable: ${s.reason}`;
@@ -118,28 +155,34 @@ function suiteOutput(reqs: RequirementResult[], partial?: boolean): string | und
 }
 
 /**
- * The builder writes a bare <skipped/>; give each its message, in test case order. Each suite gets
- * its <system-out> (after its test cases, as the JUnit XSD orders it), and the root <testsuites>
- * the total time, both of which the builder cannot write.
+ * What the builder cannot write: each bare <skipped/> gets its reason as text (the schema allows no
+ * attribute on it), each suite its <system-out> (after its test cases, as the schema orders it), and
+ * the root <testsuites> its wall-clock time and no `skipped` count (not in the schema).
  */
 function finishXml(xml: string, messages: (string | undefined)[], suiteOutputs: (string | undefined)[], totalSeconds: number): string {
   const root = parseXml(xml);
   root.attrs.time = String(totalSeconds);
+  delete root.attrs.skipped;
   const suites = childElements(root);
   const cases = suites.flatMap((suite) => childElements(suite).filter((c) => c.name === "testcase"));
   cases.forEach((tc: Element, i) => {
     const skipped = tc.getChild("skipped");
     const message = messages[i];
-    if (skipped && message) skipped.attrs.message = message;
+    if (skipped && message) skipped.t(xmlText(message));
   });
   suites.forEach((suite, i) => {
     const out = suiteOutputs[i];
-    if (out) suite.c("system-out").t(out);
+    if (out) suite.c("system-out").t(xmlText(out));
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n${root.toString()}\n`;
 }
 
+/**
+ * Scenarios run concurrently, and the roles too: a suite's time is the run's wall-clock duration (the
+ * run records no per-role span), never the sum of its test cases' times.
+ */
 export function buildJunitXml(run: RunResult, options: JunitOptions = {}): string {
+  const wallClock = seconds(run.durationMs);
   const builder = rootBuilder.newBuilder().name("xep0355");
   const roles = ROLES.filter((r) => run.scenarios.some((s) => s.role === r));
   const skippedMessages: (string | undefined)[] = [];
@@ -151,7 +194,7 @@ export function buildJunitXml(run: RunResult, options: JunitOptions = {}): strin
       .testSuite()
       .name(`xep0355.${role}`)
       .timestamp(junitTimestamp(run.startedAt))
-      .time(seconds(scenarios.reduce((sum, s) => sum + s.durationMs, 0)));
+      .time(wallClock);
     if (target) {
       suite.property("target", target.name);
       suite.property("protocolVersion", target.protocolVersion);
@@ -164,11 +207,10 @@ export function buildJunitXml(run: RunResult, options: JunitOptions = {}): strin
     suiteOutputs.push(suiteOutput(reqs, run.partial));
     for (const s of scenarios) skippedMessages.push(addTestCase(suite.testCase(), s, run, options));
   }
-  // Like each suite's time, the root's is the sum of the test case times (scenarios run concurrently).
-  return finishXml(builder.build(), skippedMessages, suiteOutputs, seconds(run.scenarios.reduce((sum, s) => sum + s.durationMs, 0)));
+  return finishXml(builder.build(), skippedMessages, suiteOutputs, wallClock);
 }
 
 export async function writeJunitReport(run: RunResult, path: string, options: JunitOptions = {}): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, buildJunitXml(run, options), "utf8");
+  await writeFile(path, buildJunitXml(run, { reportsDir: dirname(path), ...options }), "utf8");
 }

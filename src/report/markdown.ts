@@ -1,20 +1,29 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { isMandatory, XEP_URL } from "../catalogue/catalogue.js";
-import type { RequirementResult, RunResult } from "../runner/result.js";
+import { isMandatory } from "../catalogue/catalogue.js";
+import { SPECIFICATIONS, specOfRequirement } from "../catalogue/specs.js";
+import type { RequirementResult, RunResult, ScenarioResult } from "../runner/result.js";
 import { LEVEL_GROUPS, overallVerdict, summarize, type OverallVerdict } from "./aggregate.js";
 import { configFingerprint } from "./html.js";
+import { mermaidSequence } from "./mermaid.js";
+import { transcriptFileName } from "./transcripts.js";
 
 /**
  * reports/summary.md, meant for $GITHUB_STEP_SUMMARY (GitHub-flavoured markdown): the verdict line,
  * the counts per level, the failing, erroring, untested and not-supported requirements with one-line
- * reasons, and the reading the target follows of each ambiguous requirement.
+ * reasons, the reading the target follows of each ambiguous requirement, and a Mermaid sequence
+ * diagram of each failing (then erroring) scenario's stanzas.
  */
 
 const MAX_REASON = 220;
 const MAX_SCENARIOS = 4;
 /** Longer lists are folded into a <details> block. */
 const MAX_OPEN_LIST = 12;
+/** Diagrams drawn (the rest are named), and how many of them are unfolded. */
+const MAX_DIAGRAMS = 10;
+const MAX_OPEN_DIAGRAMS = 3;
+/** Scenarios beyond MAX_DIAGRAMS named by id, at most. */
+const MAX_NAMED = 20;
 
 /** One line, no markdown or HTML surprises (table pipes, stray tags, emphasis). */
 export function mdInline(text: string): string {
@@ -43,7 +52,7 @@ function requirementLine(r: RequirementResult): string {
 }
 
 function specLink(r: RequirementResult): string {
-  return r.anchor ? ` ([§${r.anchor}](${XEP_URL}#${r.anchor}))` : "";
+  return r.anchor ? ` ([§${r.anchor}](${SPECIFICATIONS[specOfRequirement(r.id)].url}#${r.anchor}))` : "";
 }
 
 /** "- **SRV-REP-07** (ambiguous): **lenient** — `srv-rep-07-inner-error`" for each requirement with a recorded reading. */
@@ -76,6 +85,41 @@ function list(title: string, reqs: RequirementResult[], collapse: boolean): stri
   return [`<details><summary><strong>${title} (${reqs.length})</strong></summary>`, "", ...lines, "", "</details>", ""];
 }
 
+/** One line for an HTML block (a <summary>), where markdown is not read: only markup is escaped. */
+function htmlInline(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  const short = line.length > MAX_REASON ? `${line.slice(0, MAX_REASON - 1)}…` : line;
+  return short.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** One failing or erroring scenario: its verdict, requirements and reason, then its stanza flow. */
+function scenarioDiagram(s: ScenarioResult, run: RunResult, open: boolean): string[] {
+  const icon = s.verdict === "fail" ? "❌" : "⚠️";
+  const blamed = s.failedRequirement ?? s.requirements[0];
+  const summary = `<summary>${icon} <strong>${htmlInline(s.id)}</strong> (${s.verdict}${blamed ? `, ${htmlInline(blamed)}` : ""}): ${htmlInline(s.title)}</summary>`;
+  const diagram = mermaidSequence(s, run.targets.find((t) => t.role === s.role));
+  const lines = [`<details${open ? " open" : ""}>${summary}`, "", `> ${mdInline(s.reason || s.verdict)}`, "", "```mermaid", diagram.text, "```", ""];
+  if (diagram.shown < diagram.total) lines.push(`_${diagram.shown} of ${diagram.total} messages shown, around the failure; every stanza is in \`index.html\` and \`transcripts/${transcriptFileName(s)}\`._`, "");
+  lines.push("</details>", "");
+  return lines;
+}
+
+/** The stanza flow of each failing scenario, then each erroring one, as Mermaid sequence diagrams. */
+function diagrams(run: RunResult): string[] {
+  const failing = [...run.scenarios.filter((s) => s.verdict === "fail"), ...run.scenarios.filter((s) => s.verdict === "error")];
+  if (failing.length === 0) return [];
+  const drawn = failing.slice(0, MAX_DIAGRAMS);
+  const lines = [`### Stanza flow of the failing scenarios (${failing.length})`, ""];
+  drawn.forEach((s, i) => lines.push(...scenarioDiagram(s, run, i < MAX_OPEN_DIAGRAMS)));
+  const rest = failing.slice(MAX_DIAGRAMS);
+  if (rest.length > 0) {
+    const names = rest.slice(0, MAX_NAMED).map((s) => `\`${s.id}\``);
+    if (rest.length > names.length) names.push(`+${rest.length - names.length} more`);
+    lines.push(`${rest.length} more not drawn here (see \`index.html\`): ${names.join(", ")}.`, "");
+  }
+  return lines;
+}
+
 export function buildMarkdownSummary(run: RunResult): string {
   const overall = overallVerdict(run.requirements, { partial: run.partial });
   const summary = summarize(run.requirements);
@@ -106,6 +150,7 @@ export function buildMarkdownSummary(run: RunResult): string {
   lines.push(...list("Untested", [...untested.filter((r) => isMandatory(r.level)), ...untested.filter((r) => !isMandatory(r.level))], false));
   lines.push(...readingsList(counted));
   lines.push(...list("Not supported", counted.filter((r) => r.verdict === "not-supported"), true));
+  lines.push(...diagrams(run));
 
   const scenarios = run.scenarios.length;
   const passed = run.scenarios.filter((s) => s.verdict === "pass").length;
