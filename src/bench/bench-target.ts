@@ -18,11 +18,13 @@ export interface BenchEndpoint {
   stop(): Promise<void>;
 }
 
-const MOCK_HOST = fileURLToPath(new URL("./mock-host.ts", import.meta.url));
+// From the sources the child runs mock-host.ts through tsx; compiled (dist/, the package), mock-host.js as is.
+const COMPILED = import.meta.url.endsWith(".js");
+const MOCK_HOST = fileURLToPath(new URL(COMPILED ? "./mock-host.js" : "./mock-host.ts", import.meta.url));
 
 /** The embedded mock server in a child process, with its managing entity (default: the mock component, in that process too). */
 export async function embeddedEndpoint(o: MockHostOptions): Promise<BenchEndpoint> {
-  const child = fork(MOCK_HOST, [JSON.stringify(o)], { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  const child = fork(MOCK_HOST, [JSON.stringify(o)], { execArgv: COMPILED ? [] : ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
