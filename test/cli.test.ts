@@ -41,17 +41,73 @@ describe("xep0355 CLI", () => {
   });
 
   it.each([
-    [["run", "--bogus"], /Unknown option '--bogus'/],
+    [["run", "--bogus"], /^xep0355 run: unknown option --bogus \(see xep0355 run --help\)$/],
+    [["run", "--reprots", "x"], /^xep0355 run: unknown option --reprots; did you mean --reports\? \(see xep0355 run --help\)$/],
+    [["run", "--target"], /^xep0355 run: option --target needs a value \(see xep0355 run --help\)$/],
+    [["run", "--quiet=yes"], /^xep0355 run: option --quiet takes no value/],
+    [["list", "extra"], /^xep0355 list: unexpected argument 'extra' \(see xep0355 list --help\)$/],
     [["frobnicate"], /unknown command 'frobnicate'/],
     [["run", "--role", "server", "--scenarios", "test/fixtures/bad-scenario"], /broken.scenario:10: unknown step 'juliet sendz:'/],
+    [["run", "--scenarios", "test/fixtures/nothing-here"], /^xep0355 run: --scenarios test\/fixtures\/nothing-here: no such file or folder$/],
+    [["run", "--role", "component", "--scenarios", "suites/server/adv-01-advertisement.scenario"], /is a server scenario, but the run tests the component role/],
+    [["run", "--mock-fault", "SRV-NOPE-01"], /unknown fault 'SRV-NOPE-01'/],
+    [["run", "--reports", "package.json"], /^xep0355 run: --reports package.json: is a file; --reports takes a folder/],
+    [["run", "--reports", "/proc/nope"], /^xep0355 run: --reports \/proc\/nope: cannot create the folder \(ENOENT\)$/],
+  ])("%j gives a one-line error and exits 2, before running anything", async (args, message) => {
+    const r = await runCli(args as string[], { env: { NO_COLOR: "1" }, killAfterMs: 30_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(message);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stdout).toBe("");
+  });
+
+  it.each([
     [["run", "--target", "test/fixtures/does-not-exist.json"], /target file test\/fixtures\/does-not-exist.json: cannot read it/],
     [["run", "--target", "package.json"], /field 'role' is missing/],
-    [["run", "--mock-fault", "SRV-NOPE-01"], /unknown fault 'SRV-NOPE-01'/],
-  ])("%j gives a one-line error and exits 2", async (args, message) => {
+  ])("%j: an unusable target file is a set-up problem, exit 3 with one line", async (args, message) => {
     const r = await cli(args as string[]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(3);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("a typo in a target file is refused with the field and what it meant, before anything runs", async () => {
+    const mock = await startMockServer();
+    try {
+      const dir = await reportsDir();
+      const { features, ...rest } = mockTarget(mock);
+      const file = join(dir, "typo.json");
+      await writeFile(file, JSON.stringify({ ...rest, featurs: features }));
+      const r = await cli(["run", "--target", file, "--reports", join(dir, "reports")]);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toBe(`xep0355: target file ${file}: field 'featurs' is not a server target field (did you mean 'features'?)\n`);
+      expect(r.stdout).toBe("");
+    } finally {
+      await mock.stop();
+    }
+  });
+
+  it("--scenarios takes a single file, and files and folders together", async () => {
+    const dir = await reportsDir();
+    await mkdir(join(dir, "more"));
+    await copyFile("suites/server/adv-01-advertisement.scenario", join(dir, "more", "adv-01.scenario"));
+    const one = await cli(["run", "--scenarios", "suites/server/fwd-01-no-to.scenario", "--reports", join(dir, "r1"), "--quiet"]);
+    const ids = async (r: string) => (JSON.parse(await readFile(join(dir, r, "results.json"), "utf8")) as { scenarios: { id: string }[] }).scenarios.map((s) => s.id);
+    expect(one.stderr).toBe("");
+    expect(await ids("r1")).toEqual(["srv-fwd-01-no-to"]);
+    const both = await cli(["run", "--scenarios", `suites/server/fwd-01-no-to.scenario,${join(dir, "more")}`, "--scenarios", "suites/component/me-rep-01-wrapped-reply.scenario", "--reports", join(dir, "r2"), "--quiet"]);
+    expect(both.stderr).toBe("");
+    expect((await ids("r2")).sort()).toEqual(["me-rep-01-wrapped-reply", "srv-adv-01-advertisement", "srv-fwd-01-no-to"]);
+  });
+
+  it("NO_COLOR turns the colours off on a terminal; FORCE_COLOR turns them on in a pipe", async () => {
+    const sgr = /\x1b\[(3\d|9\d)m/;
+    const dir = await reportsDir();
+    // script(1) gives the command a terminal of its own
+    const onTerminal = (env: string) => runCommand("script", ["-qec", `env -u FORCE_COLOR ${env} '${BIN}' run --role server --only SRV-ADV-01 --reports '${dir}'`, "/dev/null"]);
+    expect((await onTerminal("NO_COLOR=")).stdout).toMatch(sgr);
+    expect((await onTerminal("NO_COLOR=1")).stdout).not.toMatch(sgr);
+    expect((await runCli(["run", "--role", "server", "--only", "SRV-ADV-01", "--reports", await reportsDir()], { env: { FORCE_COLOR: "1", NO_COLOR: "" } })).stdout).toMatch(sgr);
   });
 
   it("exits 3 within the connect timeout when the target is unreachable, reports written", async () => {

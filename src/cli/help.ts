@@ -6,8 +6,9 @@ Usage:
   xep0355 run [options]        run the suites (default: both roles against the embedded mocks)
   xep0355 list [options]       list scenarios, or requirements with the scenarios covering them
   xep0355 serve mock-server|mock-component   run an embedded mock alone, for manual interop
-  xep0355 snippet prosody|ejabberd [--target FILE]   server configuration matching a target file
-  xep0355 doctor --target FILE check a server target step by step before a run
+  xep0355 snippet prosody|ejabberd [--target FILE] [--full [--out DIR]]   server configuration for a target file,
+                               or (--full) a complete loopback server and its target file (docs/own-server.md)
+  xep0355 doctor --target FILE set-up problems of a server target (exit 3, with a fix), apart from conformance findings
   xep0355 record --listen PORT --upstream HOST:PORT   proxy a live session and write it as a scenario
   xep0355 replay FILE (--target FILE | --against mock-server)   run one scenario script against a target
   xep0355 minimize FILE (--target FILE | --against …)  shrink a failing script to the steps that matter
@@ -15,7 +16,7 @@ Usage:
   xep0355 <command> --help     options of a command
   xep0355 --version            the suite's version
 
-Exit codes: 0 every MUST passes · 1 a MUST fails, errors or is untested · 2 usage or configuration error · 3 target unreachable or a credential refused · 130 interrupted
+Exit codes: 0 every MUST passes · 1 a MUST fails, errors or is untested · 2 usage or scenario error · 3 set-up problem (target unreachable, a credential refused, an invalid target file) · 130 interrupted
 `;
 
 export const RUN_HELP = `xep0355 run — run the suites and write reports
@@ -26,9 +27,13 @@ Options:
   --launch NAME[@VERSION]       start a real target for the run (plain NAME: Debian 12's package, installed with apt-get;
                                 a newer version runs from its own root, prepared on first launch: docs/versions.md):
 ${launchHelpLines("                                  ").join("\n")}
+  --spec 0355|0356|all          which specifications to check: XEP-0355 (delegation), XEP-0356 (privileges), or both
+                                (default: those the target declares; the embedded mock server declares both)
   --only ID,...                 run only these scenarios (scenario ids or requirement IDs)
-  --scenarios DIR               load scenarios from DIR instead of the built-in suites/<role>/
-  --reports DIR                 where to write junit.xml and results.json (default: reports)
+  --scenarios PATH,...          scenario files and folders (their .scenario / .scenario.ts files) instead of the
+                                built-in suites/<role>/; repeatable
+  --reports DIR                 folder for the reports (junit.xml, results.json, index.html, …; default: reports),
+                                created and checked before the run
   --concurrency N               scenarios run at once (default: 16)
   --timeout MS                  per-step timeout, overriding the target's
   --deadline MS                 limit for one whole scenario (default: 60000)

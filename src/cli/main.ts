@@ -12,6 +12,7 @@ import { minimizeCommand } from "./minimize-command.js";
 import { benchCommand } from "./bench-command.js";
 import { MAIN_HELP } from "./help.js";
 import { SUITE_VERSION } from "../runner/version.js";
+import { guardedExitCode, installProcessGuard } from "./process-guard.js";
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   run: runCommand,
@@ -47,17 +48,20 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+installProcessGuard();
+
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    process.exitCode = guardedExitCode(code);
   },
   (err: unknown) => {
-    if (err instanceof UsageError || err instanceof ScenarioSyntaxError || err instanceof TargetFileError) {
-      process.stderr.write(`xep0355: ${err.message}\n`);
+    if (err instanceof UsageError || err instanceof ScenarioSyntaxError) {
+      process.stderr.write(`xep0355${err instanceof UsageError && err.command ? ` ${err.command}` : ""}: ${err.message}\n`);
       process.exitCode = EXIT.usage;
       return;
     }
-    if (err instanceof TargetUnreachableError) {
+    // A target file that does not describe a usable target is a set-up problem, like a refused credential.
+    if (err instanceof TargetUnreachableError || err instanceof TargetFileError) {
       process.stderr.write(`xep0355: ${err.message}\n`);
       process.exitCode = EXIT.unreachable;
       return;

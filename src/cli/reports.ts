@@ -1,4 +1,3 @@
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { writeBadge } from "../report/badge.js";
 import { writeHtmlReport } from "../report/html.js";
@@ -7,6 +6,7 @@ import { writeJunitReport } from "../report/junit.js";
 import { writeMarkdownSummary } from "../report/markdown.js";
 import { writeTranscripts } from "../report/transcripts.js";
 import type { RunResult } from "../runner/result.js";
+import { makeFolder } from "./folders.js";
 
 /**
  * Writes every report file of a run into `dir` (docs/reports.md): junit.xml, results.json,
@@ -14,7 +14,7 @@ import type { RunResult } from "../runner/result.js";
  * (the transcripts as their directory).
  */
 export async function writeReports(run: RunResult, dir: string): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
+  await makeFolder(dir);
   const junit = join(dir, "junit.xml");
   const json = join(dir, "results.json");
   const html = join(dir, "index.html");

@@ -11,9 +11,9 @@ import { MockServerDriver } from "../runner/drivers/mock-server-driver.js";
 import { ServerTargetDriver } from "../runner/drivers/server-target-driver.js";
 import type { TargetDriver } from "../runner/environment.js";
 import { executeRun, type RolePlan } from "../runner/execute.js";
+import { parseSpecOption, scenarioSpec } from "../runner/spec-selection.js";
 import { SUITE_VERSION } from "../runner/version.js";
 import { compareWithExpected, readExpected, writeExpected, type ExpectedVerdicts } from "../report/expected.js";
-import { loadSuite } from "../scenario/load.js";
 import type { Role, Scenario } from "../scenario/model.js";
 import { loadTargetFile } from "../target/load.js";
 import { LauncherMissingError, launchers } from "../launchers/index.js";
@@ -23,6 +23,8 @@ import type { Target } from "../target/types.js";
 import { EXIT, UsageError } from "./errors.js";
 import { RUN_HELP } from "./help.js";
 import { writeReports } from "./reports.js";
+import { prepareReportsDir } from "./folders.js";
+import { scenariosByRole } from "./scenario-paths.js";
 
 export async function runCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseOptions(args);
@@ -41,6 +43,8 @@ export async function runCommand(args: string[]): Promise<number> {
 
   if (values.expect) await readExpectedFile(values.expect); // a bad file is a usage error before anything runs
   if (values.launch && values.target) throw new UsageError("--launch and --target exclude each other");
+  const reportsDir = values.reports ?? "reports";
+  await prepareReportsDir("run", reportsDir); // a bad folder found after the run would lose its results
   const launched = values.launch ? await launch(values.launch) : undefined;
   const target = values.target ? await loadTargetFile(values.target) : launched?.target;
   if (launched && roleOption && roleOption !== "both" && roleOption !== launched.role) {
@@ -52,10 +56,15 @@ export async function runCommand(args: string[]): Promise<number> {
   if (target && stepTimeout) target.timeouts.step = stepTimeout;
   const roles: Role[] = launched ? [launched.role] : target ? [target.role] : !roleOption || roleOption === "both" ? ["server", "component"] : [roleOption];
   const faults = splitFaults(values["mock-fault"] ?? []);
+  const specs = values.spec === undefined ? undefined : (parseSpecOption(values.spec) ?? badSpec(values.spec));
 
   const plans: RolePlan[] = [];
-  for (const role of roles) {
-    const scenarios = selectScenarios(await loadSuite(role, values.scenarios), values.only);
+  const suites = await scenariosByRole(roles, values.scenarios).catch(async (err: unknown) => {
+    await launched?.stop();
+    throw err;
+  });
+  for (const [role, suite] of suites) {
+    const scenarios = selectScenarios(suite, values.only).filter((s) => !specs || specs.includes(scenarioSpec(s)));
     if (scenarios.length === 0 && values.only) continue;
     plans.push({ scenarios, driver: launched ? launched.driver : driverFor(role, target, { version, stepTimeout, ...faults }) });
   }
@@ -87,8 +96,9 @@ export async function runCommand(args: string[]): Promise<number> {
     scenarioDeadlineMs: deadline,
     strict: Boolean(values.strict),
     onlyCovered: Boolean(values.only),
+    specs,
     signal: abort.signal,
-    onTarget: (t) => process.stdout.write(`${t.role} role: ${t.name}${t.software ? ` — ${t.software}` : ""} — XEP-0355 ${t.protocolVersion} — suite ${SUITE_VERSION}\n`),
+    onTarget: (t) => process.stdout.write(`${t.role} role: ${t.name}${t.software ? ` — ${t.software}` : ""} — ${Object.entries(t.specVersions ?? { "0355": t.protocolVersion }).map(([id, v]) => `XEP-${id} ${v}`).join(" — ")} — suite ${SUITE_VERSION}\n`),
     onResult: (result) => progress?.onResult(result),
   }).finally(() => {
     clearTimeout(runDeadline);
@@ -97,7 +107,7 @@ export async function runCommand(args: string[]): Promise<number> {
     process.off("SIGTERM", onSigint);
   });
 
-  const paths = await writeReports(run, values.reports ?? "reports");
+  const paths = await writeReports(run, reportsDir);
   if (values["write-expected"]) {
     await writeExpected(run, target?.name ?? (values.launch ?? "embedded mocks"), values["write-expected"]);
     process.stdout.write(`expected verdicts written to ${values["write-expected"]}\n`);
@@ -134,7 +144,7 @@ function parseOptions(args: string[]) {
         target: { type: "string" },
         launch: { type: "string" },
         only: { type: "string" },
-        scenarios: { type: "string" },
+        scenarios: { type: "string", multiple: true },
         reports: { type: "string" },
         concurrency: { type: "string" },
         timeout: { type: "string" },
@@ -142,6 +152,7 @@ function parseOptions(args: string[]) {
         "run-deadline": { type: "string" },
         version: { type: "string" },
         "mock-fault": { type: "string", multiple: true },
+        spec: { type: "string" },
         strict: { type: "boolean" },
         expect: { type: "string" },
         "write-expected": { type: "string" },
@@ -186,6 +197,10 @@ function selectScenarios(scenarios: Scenario[], only: string | undefined): Scena
   return scenarios.filter((s) => wanted.has(s.id) || s.requirements.some((r) => wanted.has(r)));
 }
 
+
+function badSpec(text: string): never {
+  throw new UsageError(`--spec must be 0355, 0356 or all, not '${text}'`);
+}
 
 function badVersion(text: string): never {
   throw new UsageError(`--version must be 1 or 2, not '${text}'`);

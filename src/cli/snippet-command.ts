@@ -1,14 +1,32 @@
+import { isAbsolute, relative } from "node:path";
 import { parseCommandArgs } from "./args.js";
 import { loadTargetFile } from "../target/load.js";
 import type { ServerTarget } from "../target/types.js";
 import { launchers } from "../launchers/index.js";
 import { EXIT, UsageError } from "./errors.js";
+import { ejabberdFull, outputDir, prosodyFull, writeFull } from "./snippet-full.js";
 
 export const SNIPPET_HELP = `xep0355 snippet prosody|ejabberd [--target FILE] — server configuration matching a target file
+xep0355 snippet prosody|ejabberd --full [--target FILE] [--out DIR] — a complete loopback server to test
 
-Prints the Prosody delegations table and Component section, or ejabberd's mod_delegation
-and ejabberd_service listener, for the accounts, components and delegations of FILE
-(default: a placeholder target for example.org), ready to paste into the server's configuration.
+Without --full: prints the Prosody delegations table and Component sections, or ejabberd's
+mod_delegation and ejabberd_service listeners, for the accounts, components and delegations of
+FILE (default: a placeholder target for example.org), to paste into an existing configuration.
+Secrets are not printed: put those of FILE where the placeholders are.
+
+With --full: writes into DIR (default: ./xep0355-prosody or ./xep0355-ejabberd; it must not exist
+or be empty) a complete configuration for 127.0.0.1 — ports, SASL PLAIN without TLS, both components
+with their secrets, the delegations (a filtered one too), the second, undelegated hosted domain,
+the modules the suite needs — plus start.sh (creates the accounts and runs the server in the
+foreground) and target.json, the matching target file. Without --target, fresh random secrets and
+free ports; with it, the file's. Secrets go into those files only (mode 0600), never to the console.
+See docs/own-server.md.
+
+Options:
+  --target FILE   target file to match (docs/target-file.md)
+  --full          write a complete configuration instead of printing the sections
+  --out DIR       with --full: the folder to write
+  -h, --help
 `;
 
 const PLACEHOLDER: ServerTarget = {
@@ -30,19 +48,57 @@ const PLACEHOLDER: ServerTarget = {
 };
 
 export async function snippetCommand(args: string[]): Promise<number> {
-  const parsed = parseCommandArgs("snippet", args, { target: { type: "string" }, help: { type: "boolean", short: "h" } });
-  if (parsed.values.help) {
+  const parsed = parseCommandArgs("snippet", args, {
+    target: { type: "string" },
+    full: { type: "boolean" },
+    out: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  const { values, positionals } = parsed;
+  if (values.help) {
     process.stdout.write(SNIPPET_HELP);
     return EXIT.compliant;
   }
-  const name = parsed.positionals[0];
-  if (name !== "prosody" && name !== "ejabberd") throw new UsageError(`snippet: expected prosody or ejabberd, got '${name ?? ""}'`);
-  const target = parsed.values.target ? await loadTargetFile(parsed.values.target) : PLACEHOLDER;
-  if (target.role !== "server") throw new UsageError(`snippet: ${parsed.values.target} describes a component, not a server`);
-  process.stdout.write(launchers[name].snippet(withoutSecrets(target)) + "\n");
+  const name = positionals[0];
+  if (name !== "prosody" && name !== "ejabberd") throw new UsageError(`expected prosody or ejabberd, got '${name ?? ""}' (see xep0355 snippet --help)`, "snippet");
+  if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}' (see xep0355 snippet --help)`, "snippet");
+  if (values.out && !values.full) throw new UsageError("--out goes with --full", "snippet");
+  const given = values.target ? await loadTargetFile(values.target) : undefined;
+  if (given && given.role !== "server") throw new UsageError(`${values.target} describes a component, not a server`, "snippet");
+  const target = given as ServerTarget | undefined;
+  if (values.full) return full(name, target, values.out);
+  process.stdout.write(launchers[name].snippet(withoutSecrets(target ?? PLACEHOLDER)) + "\n");
   const comment = name === "prosody" ? "--" : "#";
-  process.stdout.write(`${comment} secrets and passwords are not printed: put those of ${parsed.values.target ?? "your target file"} where the placeholders are\n`);
+  process.stdout.write(`${comment} secrets and passwords are not printed: put those of ${values.target ?? "your target file"} where the placeholders are\n`);
   return EXIT.compliant;
+}
+
+async function full(name: "prosody" | "ejabberd", target: ServerTarget | undefined, out: string | undefined): Promise<number> {
+  const dir = await outputDir(out, name);
+  const config = await (name === "prosody" ? prosodyFull : ejabberdFull)(dir, target);
+  const written = await writeFull(dir, config);
+  const targetFile = shown(written[written.length - 1]);
+  const self = process.argv[1] ? shown(process.argv[1]) : "xep0355";
+  process.stdout.write(
+    [
+      `${name} configuration for 127.0.0.1 written (secrets in the files only, readable by you alone):`,
+      ...written.map((p) => `  ${shown(p)}`),
+      ``,
+      `next, in another terminal (as root too; docs/own-server.md):`,
+      `  ${shown(config.start)}        # creates the accounts, runs ${name} in the foreground; Ctrl-C stops it`,
+      `then:`,
+      `  ${self} doctor --target ${targetFile}`,
+      `  ${self} run --target ${targetFile}`,
+      ``,
+    ].join("\n"),
+  );
+  return EXIT.compliant;
+}
+
+/** A path as the user types it: ./relative inside the working folder, else absolute. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? `./${rel}` : path;
 }
 
 /** The suite never prints secrets, not even into a configuration snippet. */

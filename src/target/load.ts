@@ -1,12 +1,14 @@
 import { readFile } from "node:fs/promises";
-import type { ComponentTarget, ServerTarget, Target } from "./types.js";
+import type { Account, ComponentCredentials, ComponentTarget, Delegation, ServerFeatures, ServerLane, ServerTarget, Target } from "./types.js";
+import { schemaProblems } from "./schema.js";
 
 /** A target file is unusable; the message names the file and the field. */
 export class TargetFileError extends Error {}
 
-type Json = Record<string, unknown>;
+/** Problems listed in one error line; the rest are counted. */
+const LISTED = 3;
 
-/** Reads and validates a target file (JSON; see docs/target-file.md). */
+/** Reads and validates a target file (JSON; see docs/target-file.md and src/target/target-file.schema.json). */
 export async function loadTargetFile(path: string): Promise<Target> {
   let text: string;
   try {
@@ -23,54 +25,63 @@ export async function loadTargetFile(path: string): Promise<Target> {
   return parseTarget(data, path);
 }
 
+/** What a target file holds once the schema has accepted it: the types' fields, most of them optional. */
+type Timeouts = Partial<ServerTarget["timeouts"]>;
+interface ServerFile extends Partial<Omit<ServerTarget, "features" | "timeouts">> {
+  role: "server";
+  domain: string;
+  c2sPort: number;
+  componentPort: number;
+  accounts: ServerTarget["accounts"];
+  components: ServerTarget["components"];
+  delegations: ServerTarget["delegations"];
+  features?: Partial<ServerFeatures>;
+  timeouts?: Timeouts;
+}
+interface ComponentFile extends Partial<Omit<ComponentTarget, "timeouts">> {
+  role: "component";
+  listenPort: number;
+  domain: string;
+  component: ComponentCredentials;
+  delegations: ComponentTarget["delegations"];
+  timeouts?: Timeouts;
+}
+
+/** Validates parsed JSON against the schema, then fills in the defaults (docs/target-file.md). */
 export function parseTarget(data: unknown, file: string): Target {
-  const f = new Fields(file);
-  const root = f.object(data, "");
-  const role = f.oneOf(root, "role", ["server", "component"]);
-  return role === "server" ? parseServer(root, f) : parseComponent(root, f);
+  const problems = schemaProblems(data);
+  if (problems.length) {
+    const listed = problems.slice(0, LISTED).map((p) => `field '${p.field || "(top level)"}' ${p.message}`);
+    const more = problems.length > LISTED ? ` (and ${problems.length - LISTED} more)` : "";
+    throw new TargetFileError(`target file ${file}: ${listed.join("; ")}${more}`);
+  }
+  const valid = data as ServerFile | ComponentFile;
+  return valid.role === "server" ? server(valid, file) : component(valid);
 }
 
-/** SRV-FWD-11: the undelegated domain must be a second hosted domain, neither the delegating one nor the foreign one. */
-function undelegatedDomain(root: Json, f: Fields, domain: string, foreign: string): { undelegatedDomain?: string } {
-  if (root.undelegatedDomain === undefined) return {};
-  const value = f.string(root.undelegatedDomain, "undelegatedDomain");
-  if (value === domain) throw f.error("undelegatedDomain", "must be a second hosted domain, not 'domain' itself");
-  if (value === foreign) throw f.error("undelegatedDomain", "must be a domain the server hosts, not 'foreignDomain'");
-  return { undelegatedDomain: value };
-}
-
-function parseServer(root: Json, f: Fields): ServerTarget {
-  const accounts = f.object(root.accounts, "accounts");
-  const components = f.object(root.components, "components");
-  const delegations = f.object(root.delegations, "delegations");
-  const features = root.features === undefined ? {} : f.object(root.features, "features");
-  const flag = (name: string) => (features[name] === undefined ? false : f.boolean(features[name], `features.${name}`));
-  const version = root.version === undefined ? "auto" : f.oneOf(root, "version", ["auto", 1, 2]);
-  const domain = f.string(root.domain, "domain");
-  const foreignDomain = root.foreignDomain === undefined ? "montague.example" : f.string(root.foreignDomain, "foreignDomain");
+function server(f: ServerFile, file: string): ServerTarget {
+  const foreignDomain = f.foreignDomain ?? "montague.example";
+  const flag = (name: keyof ServerFeatures) => f.features?.[name] ?? false;
   return {
     role: "server",
-    name: root.name === undefined ? "server under test" : f.string(root.name, "name"),
-    host: root.host === undefined ? "127.0.0.1" : f.string(root.host, "host"),
-    domain,
-    c2sPort: f.port(root.c2sPort, "c2sPort"),
-    componentPort: f.port(root.componentPort, "componentPort"),
-    version: version as ServerTarget["version"],
-    accounts: { juliet: account(f, accounts.juliet, "accounts.juliet"), romeo: account(f, accounts.romeo, "accounts.romeo") },
-    components: {
-      managing: credentials(f, components.managing, "components.managing"),
-      other: components.other === undefined ? undefined : credentials(f, components.other, "components.other"),
-    },
+    name: f.name ?? "server under test",
+    host: f.host ?? "127.0.0.1",
+    domain: f.domain,
+    c2sPort: f.c2sPort,
+    componentPort: f.componentPort,
+    version: f.version ?? "auto",
+    accounts: { juliet: account(f.accounts.juliet), romeo: account(f.accounts.romeo) },
+    components: components(f.components),
     delegations: {
-      plain: delegation(f, delegations.plain, "delegations.plain"),
-      filtered: delegations.filtered === undefined ? undefined : delegation(f, delegations.filtered, "delegations.filtered", true),
+      plain: delegation(f.delegations.plain),
+      filtered: f.delegations.filtered && delegation(f.delegations.filtered),
       // Client mode (#client_delegation, #security 2): what the suite's ME asks users for.
-      client: delegations.client === undefined ? undefined : delegation(f, delegations.client, "delegations.client"),
-      clientFiltered: delegations.clientFiltered === undefined ? undefined : delegation(f, delegations.clientFiltered, "delegations.clientFiltered"),
+      client: f.delegations.client && delegation(f.delegations.client),
+      clientFiltered: f.delegations.clientFiltered && delegation(f.delegations.clientFiltered),
     },
-    undelegatedNamespace: root.undelegatedNamespace === undefined ? "jabber:iq:version" : f.string(root.undelegatedNamespace, "undelegatedNamespace"),
+    undelegatedNamespace: f.undelegatedNamespace ?? "jabber:iq:version",
     foreignDomain,
-    ...undelegatedDomain(root, f, domain, foreignDomain),
+    ...undelegatedDomain(f, foreignDomain, file),
     features: {
       filtering: flag("filtering"),
       bareDisco: flag("bareDisco"),
@@ -79,109 +90,66 @@ function parseServer(root: Json, f: Fields): ServerTarget {
       clientMode: flag("clientMode"),
       keptGrants: flag("keptGrants"),
     },
-    timeouts: timeouts(f, root.timeouts),
+    ...lanes(f, file),
+    timeouts: timeouts(f.timeouts),
   };
 }
 
-function parseComponent(root: Json, f: Fields): ComponentTarget {
-  const delegations = f.object(root.delegations, "delegations");
-  const version = root.version === undefined ? 2 : f.oneOf(root, "version", [1, 2]);
+/** SRV-FWD-11: the undelegated domain must be a second hosted domain, neither the delegating one nor the foreign one. */
+function undelegatedDomain(f: ServerFile, foreign: string, file: string): { undelegatedDomain?: string } {
+  const value = f.undelegatedDomain;
+  if (value === undefined) return {};
+  const wrong = (message: string) => new TargetFileError(`target file ${file}: field 'undelegatedDomain' ${message}`);
+  if (value === f.domain) throw wrong("must be a second hosted domain, not 'domain' itself");
+  if (value === foreign) throw wrong("must be a domain the server hosts, not 'foreignDomain'");
+  return { undelegatedDomain: value };
+}
+
+/** Each lane is a delegating domain of its own: not `domain`, not the undelegated one, not another lane's. */
+function lanes(f: ServerFile, file: string): { lanes?: ServerLane[] } {
+  if (!f.lanes?.length) return {};
+  const taken = new Set([f.domain, f.undelegatedDomain]);
+  f.lanes.forEach((lane, i) => {
+    if (taken.has(lane.domain)) throw new TargetFileError(`target file ${file}: field 'lanes.${i}.domain' must be a delegating domain of its own ('${lane.domain}' is taken)`);
+    taken.add(lane.domain);
+  });
+  return { lanes: f.lanes.map((l) => ({ domain: l.domain, components: components(l.components) })) };
+}
+
+function component(f: ComponentFile): ComponentTarget {
   return {
     role: "component",
-    name: root.name === undefined ? "component under test" : f.string(root.name, "name"),
-    listenHost: root.listenHost === undefined ? "127.0.0.1" : f.string(root.listenHost, "listenHost"),
-    listenPort: f.port(root.listenPort, "listenPort"),
-    domain: f.string(root.domain, "domain"),
-    component: credentials(f, root.component, "component"),
-    version: version as 1 | 2,
-    delegations: { plain: delegation(f, delegations.plain, "delegations.plain") },
-    privileges: root.privileges === undefined ? undefined : (f.object(root.privileges, "privileges") as ComponentTarget["privileges"]),
-    ...componentFeatures(root, f),
-    timeouts: timeouts(f, root.timeouts),
+    name: f.name ?? "component under test",
+    listenHost: f.listenHost ?? "127.0.0.1",
+    listenPort: f.listenPort,
+    domain: f.domain,
+    component: credentials(f.component),
+    version: f.version ?? 2,
+    delegations: { plain: delegation(f.delegations.plain) },
+    privileges: f.privileges,
+    // A component's optional features: only `clientMode` (#client_usecases, catalogue section H) for now.
+    ...(f.features === undefined ? {} : { features: f.features.clientMode === undefined ? {} : { clientMode: f.features.clientMode } }),
+    timeouts: timeouts(f.timeouts),
   };
 }
 
-/** A component's optional features: only `clientMode` (#client_usecases, catalogue section H) for now. */
-function componentFeatures(root: Json, f: Fields): { features?: ComponentTarget["features"] } {
-  if (root.features === undefined) return {};
-  const features = f.object(root.features, "features");
-  for (const name of Object.keys(features)) {
-    if (name !== "clientMode") throw f.error(`features.${name}`, "is not a component feature (known: clientMode)");
-  }
-  return { features: features.clientMode === undefined ? {} : { clientMode: f.boolean(features.clientMode, "features.clientMode") } };
+// Copies, so that a run adjusting its target (e.g. --timeout) never writes into the caller's data.
+function account(a: Account): Account {
+  return { username: a.username, password: a.password };
 }
 
-function account(f: Fields, value: unknown, path: string) {
-  const o = f.object(value, path);
-  return { username: f.string(o.username, `${path}.username`), password: f.string(o.password, `${path}.password`) };
+function components(c: ServerLane["components"]): ServerLane["components"] {
+  return { managing: credentials(c.managing), other: c.other && credentials(c.other) };
 }
 
-function credentials(f: Fields, value: unknown, path: string) {
-  const o = f.object(value, path);
-  return {
-    jid: f.string(o.jid, `${path}.jid`),
-    secret: f.string(o.secret, `${path}.secret`),
-    port: o.port === undefined ? undefined : f.port(o.port, `${path}.port`),
-  };
+function credentials(c: ComponentCredentials): ComponentCredentials {
+  return { jid: c.jid, secret: c.secret, port: c.port };
 }
 
-function delegation(f: Fields, value: unknown, path: string, needsAttributes = false) {
-  const o = f.object(value, path);
-  const attributes = o.attributes === undefined ? undefined : f.stringList(o.attributes, `${path}.attributes`);
-  if (needsAttributes && !attributes?.length) throw f.error(`${path}.attributes`, "must list at least one filtering attribute");
-  return { namespace: f.string(o.namespace, `${path}.namespace`), attributes };
+function delegation(d: Delegation): Delegation {
+  return { namespace: d.namespace, attributes: d.attributes && [...d.attributes] };
 }
 
-function timeouts(f: Fields, value: unknown) {
-  const o = value === undefined ? {} : f.object(value, "timeouts");
-  const ms = (name: string, fallback: number) => (o[name] === undefined ? fallback : f.positive(o[name], `timeouts.${name}`));
-  return { step: ms("step", 3000), quiet: ms("quiet", 600), connect: ms("connect", 5000), giveUp: ms("giveUp", 40_000) };
-}
-
-class Fields {
-  constructor(private readonly file: string) {}
-
-  error(path: string, message: string): TargetFileError {
-    return new TargetFileError(`target file ${this.file}: field '${path || "(top level)"}' ${message}`);
-  }
-
-  object(value: unknown, path: string): Json {
-    if (value === undefined) throw this.error(path, "is missing");
-    if (typeof value !== "object" || value === null || Array.isArray(value)) throw this.error(path, "must be an object");
-    return value as Json;
-  }
-
-  string(value: unknown, path: string): string {
-    if (value === undefined) throw this.error(path, "is missing");
-    if (typeof value !== "string" || value === "") throw this.error(path, "must be a non-empty string");
-    return value;
-  }
-
-  stringList(value: unknown, path: string): string[] {
-    if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) throw this.error(path, "must be a list of strings");
-    return value as string[];
-  }
-
-  boolean(value: unknown, path: string): boolean {
-    if (typeof value !== "boolean") throw this.error(path, "must be true or false");
-    return value;
-  }
-
-  port(value: unknown, path: string): number {
-    if (value === undefined) throw this.error(path, "is missing");
-    if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 65535) throw this.error(path, "must be a port number (0-65535)");
-    return value as number;
-  }
-
-  positive(value: unknown, path: string): number {
-    if (typeof value !== "number" || !(value > 0)) throw this.error(path, "must be a positive number of milliseconds");
-    return value;
-  }
-
-  oneOf<T extends string | number>(o: Json, key: string, allowed: T[]): T {
-    const value = o[key];
-    if (value === undefined) throw this.error(key, `is missing (one of: ${allowed.join(", ")})`);
-    if (!allowed.includes(value as T)) throw this.error(key, `must be one of: ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
-    return value as T;
-  }
+function timeouts(t: Timeouts = {}) {
+  return { step: t.step ?? 3000, quiet: t.quiet ?? 600, connect: t.connect ?? 5000, giveUp: t.giveUp ?? 40_000 };
 }
