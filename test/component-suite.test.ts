@@ -24,6 +24,10 @@ const ME_IDS = loadCatalogue()
 const H_IDS = loadCatalogue()
   .filter((r) => r.section === "H")
   .map((r) => r.id);
+/** XEP-0356's privileged-entity rows (its section G): the mock component is a privileged entity too. */
+const PE_IDS = loadCatalogue("0356")
+  .filter((r) => r.section === "G")
+  .map((r) => r.id);
 const scenarios = await loadSuite("component");
 const clientModeScenarios = scenarios.filter((s) => H_IDS.includes(s.requirements[0]));
 
@@ -41,15 +45,16 @@ function describeResults(results: ScenarioResult[]): string {
 }
 
 describe("component suite: coverage", () => {
-  it("has at least one scenario for every G and H ID of the catalogue", () => {
+  it("has at least one scenario for every G and H ID of the catalogue, and for every PE-* row of XEP-0356's", () => {
     expect(ME_IDS).toHaveLength(16);
     expect(H_IDS).toEqual(["ME-CLI-01", "ME-CLI-02", "ME-CLI-03"]);
-    for (const id of ME_IDS) expect(scenarios.filter((s) => s.requirements.includes(id)).map((s) => s.id), id).not.toHaveLength(0);
+    expect(PE_IDS).toEqual(["PE-ADV-01", "PE-ADV-02", "PE-IQ-01", "PE-MSG-01", "PE-ROB-01"]);
+    for (const id of [...ME_IDS, ...PE_IDS]) expect(scenarios.filter((s) => s.requirements.includes(id)).map((s) => s.id), id).not.toHaveLength(0);
   });
 
-  it("names only G and H IDs, and has one fault switch per G and H ID", () => {
-    for (const s of scenarios) for (const id of s.requirements) expect(ME_IDS, `${s.id}: ${id}`).toContain(id);
-    expect(Object.keys(COMPONENT_FAULTS).sort()).toEqual([...ME_IDS].sort());
+  it("names only G, H and PE-* IDs, and has one fault switch per G, H and PE-* ID", () => {
+    for (const s of scenarios) for (const id of s.requirements) expect([...ME_IDS, ...PE_IDS], `${s.id}: ${id}`).toContain(id);
+    expect(Object.keys(COMPONENT_FAULTS).sort()).toEqual([...ME_IDS, ...PE_IDS].sort());
   });
 
   it("client-mode scenarios (section H) need clientMode and probe for it at their first check", () => {

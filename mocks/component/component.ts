@@ -1,6 +1,7 @@
-import { Component } from "@xmpp/component-core";
+import { component as xmppComponent, type XmppComponent } from "@xmpp/component";
 import { randomUUID } from "node:crypto";
-import { Element, childElements, firstChildElement, namespaceOf, parseXml } from "../../src/xml/element.js";
+import type { Socket } from "node:net";
+import { Element, childElements, firstChildElement, namespaceOf } from "../../src/xml/element.js";
 import { bareJid, parseJid, sameJid } from "../../src/protocol/jid.js";
 import { NS, bareNestingNode, delegationNamespace, nestingNode } from "../../src/protocol/namespaces.js";
 import { iqError, iqResult } from "../../src/protocol/stanzas.js";
@@ -8,6 +9,8 @@ import type { ProtocolVersion } from "../../src/target/types.js";
 import { ClientMode, managedEntity } from "./client-mode.js";
 import type { ComponentFault, ComponentReadings } from "./faults.js";
 import { PEP_FEATURES, PepStore, type PepAnswer } from "./pep.js";
+import { PrivilegedEntity } from "./privilege.js";
+import { realClock, type MockClock, type MockTimer } from "../clock.js";
 
 export const MOCK_COMPONENT_SOFTWARE = "xep0355-mock-component";
 
@@ -54,6 +57,10 @@ export interface MockComponentOptions {
   forwardBehaviour?: (inner: Element, forward: Element) => ForwardBehaviour;
   connectTimeoutMs?: number;
   log?: (line: string) => void;
+  /** The timers of what it does on its own (default: Node's; a WireQuiescence when the runner asks). */
+  clock?: MockClock;
+  /** Sees its TCP socket once connected, before anything goes through it (mocks/quiescence.ts). */
+  onSocket?: (socket: Socket) => void;
 }
 
 export interface RunningMockComponent {
@@ -68,9 +75,12 @@ type StanzaError = { condition: string; type: "cancel" | "auth" | "modify" | "wa
 
 /**
  * The reference managing entity (catalogue sections G and H): a XEP-0114
- * component on @xmpp/component-core (no reconnect, no automatic answers)
- * serving a small PEP through XEP-0355 forwards, in admin mode (what its
- * server advertises) and in client mode (what each user grants, client-mode.ts).
+ * component on @xmpp/component's component() serving a small PEP through
+ * XEP-0355 forwards, in admin mode (what its server advertises) and in client
+ * mode (what each user grants, client-mode.ts). Its reconnect is off (a managing
+ * entity under test that comes back by itself would hide a server's failure),
+ * and IQ requests never reach its iq-callee: every answer, and every silence,
+ * is this mock's decision (faults, `never`, `delay`), never a default reply.
  */
 export class MockComponent implements RunningMockComponent {
   private readonly faults: Set<ComponentFault>;
@@ -81,14 +91,28 @@ export class MockComponent implements RunningMockComponent {
   private firstAdvertiser: string | undefined;
   private readonly pending = new Map<string, (answer: Element | undefined) => void>();
   private readonly client: ClientMode | undefined;
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private connection: Component | undefined;
+  /** Its XEP-0356 side (privilege.ts): what its server grants, the PEP notifications, XEP-0376 subscriptions. */
+  private readonly privilege: PrivilegedEntity;
+  private readonly timers = new Set<MockTimer>();
+  private readonly clock: MockClock;
+  private connection: XmppComponent | undefined;
+  private outgoing: string[] = [];
   private stopped = false;
 
   constructor(private readonly options: MockComponentOptions) {
     this.faults = new Set(options.faults);
+    this.clock = options.clock ?? realClock;
     this.managed = options.delegatedNamespaces ?? [NS.pubsub];
     this.pep = new PepStore(options.serverDomain.toLowerCase());
+    this.privilege = new PrivilegedEntity({
+      jid: options.jid,
+      serverDomain: options.serverDomain,
+      version: options.version,
+      has: (fault) => this.has(fault),
+      send: (stanza) => this.send(stanza),
+      later: (ms, action) => this.later(ms, action),
+      log: (line) => this.log(line),
+    });
     if (options.clientMode ?? true) {
       this.client = new ClientMode({
         jid: options.jid,
@@ -125,30 +149,33 @@ export class MockComponent implements RunningMockComponent {
 
   async start(): Promise<void> {
     const service = `xmpp://${this.options.host}:${this.options.port}`;
-    const component = new Component({ service, domain: this.options.jid, timeout: this.options.connectTimeoutMs ?? 5000 });
-    this.connection = component;
-    component.on("error", (err: Error) => this.log(`connection error: ${err.message}`));
-    // Answers go out as separate small writes: with Nagle each would wait out the server's delayed ACK.
-    component.on("connect", () => component.socket?.setNoDelay(true));
-    component.on("element", (received: Element) => {
-      if (received.name === "handshake") return;
-      try {
-        // xmpp.js builds its elements with its own copy of ltx: re-parse so `instanceof Element` holds (stanza helpers rely on it).
-        this.onElement(parseXml(received.toString()));
-      } catch (err) {
-        this.log(`internal error on <${received.name}>: ${err instanceof Error ? err.stack : String(err)}`);
-      }
-    });
-    const started = (async () => {
-      await component.connect(service);
-      const header = await component.open({ domain: this.options.jid });
-      await component.authenticate(String(header.attrs.id), this.options.secret);
-    })();
     const timeout = this.options.connectTimeoutMs ?? 5000;
+    const connection = xmppComponent({ service, domain: this.options.jid, password: this.options.secret });
+    connection.reconnect.stop();
+    connection.timeout = timeout;
+    this.connection = connection;
+    connection.on("error", (err: Error) => this.log(`connection error: ${err.message}`));
+    connection.on("connect", () => {
+      if (!connection.socket) return;
+      this.options.onSocket?.(connection.socket);
+      // Answers go out as separate small writes: with Nagle each would wait out the server's delayed ACK.
+      connection.socket.setNoDelay(true);
+    });
+    // IQ requests bypass the middleware, so its iq-callee never answers one by itself; the rest
+    // (messages, presences, answers to our own queries) goes through it, ending here.
+    const [middleware] = connection.listeners("element") as ((el: Element) => void)[];
+    connection.removeAllListeners("element");
+    connection.on("element", (received: Element) => {
+      if (received.name === "handshake") return;
+      const type = received.attrs.type;
+      if (received.name === "iq" && (type === "get" || type === "set")) this.handle(received);
+      else middleware?.(received);
+    });
+    connection.middleware.use((ctx) => this.handle(ctx.stanza));
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        started,
+        connection.start(),
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new Error(`mock component handshake timed out after ${timeout} ms`)), timeout);
         }),
@@ -161,10 +188,20 @@ export class MockComponent implements RunningMockComponent {
     }
   }
 
+  /** Elements come from xmpp.js's own copy of ltx: used as they are (the helpers check shapes, not classes). */
+  private handle(received: Element): void {
+    try {
+      this.onElement(received);
+    } catch (err) {
+      this.log(`internal error on <${received.name}>: ${err instanceof Error ? err.stack : String(err)}`);
+    }
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
+    this.flush();
     this.stopped = true;
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const timer of this.timers) timer.cancel();
     for (const done of this.pending.values()) done(undefined);
     const connection = this.connection;
     if (!connection) return;
@@ -178,19 +215,29 @@ export class MockComponent implements RunningMockComponent {
 
   // --- outbound ---------------------------------------------------------------
 
+  /** Everything sent while handling one read leaves in one write (one TCP segment, not one per answer). */
   private send(stanza: Element): void {
-    const connection = this.connection;
-    if (!connection || this.stopped) return;
+    if (!this.connection || this.stopped) return;
     stanza.attrs.from ??= this.options.jid;
-    void connection.write(stanza.toString()).catch((err: Error) => this.log(`write failed: ${err.message}`));
+    if (this.outgoing.length === 0) queueMicrotask(() => this.flush());
+    this.outgoing.push(stanza.toString());
   }
 
-  private later(ms: number, action: () => void): void {
-    const timer = setTimeout(() => {
+  private flush(): void {
+    const text = this.outgoing.join("");
+    this.outgoing = [];
+    const connection = this.connection;
+    if (!text || !connection || connection.status === "offline") return;
+    void connection.write(text).catch((err: Error) => this.log(`write failed: ${err.message}`));
+  }
+
+  private later(ms: number, action: () => void): MockTimer {
+    const timer = this.clock.after(ms, () => {
       this.timers.delete(timer);
       action();
-    }, ms);
+    });
     this.timers.add(timer);
+    return timer;
   }
 
   /** An IQ to the server (or a user's bare JID through it), resolved with its answer or undefined after 1 s. */
@@ -199,9 +246,10 @@ export class MockComponent implements RunningMockComponent {
     const iq = new Element("iq", { type: "get", id, to, from: this.options.jid });
     iq.cnode(payload);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => done(undefined), 1000);
+      const timer = this.later(1000, () => done(undefined));
       const done = (answer: Element | undefined) => {
-        clearTimeout(timer);
+        timer.cancel();
+        this.timers.delete(timer);
         this.pending.delete(id);
         resolve(answer);
       };
@@ -223,6 +271,7 @@ export class MockComponent implements RunningMockComponent {
     const type = el.attrs.type;
     if (type === "result" || type === "error") {
       if (this.client?.onAnswer(el)) return;
+      if (this.privilege.onAnswer(el)) return;
       this.pending.get(String(el.attrs.id))?.(el);
       return;
     }
@@ -230,6 +279,7 @@ export class MockComponent implements RunningMockComponent {
     const payload = firstChildElement(el);
     const namespace = payload ? namespaceOf(payload) : undefined;
     if (payload?.name === "delegation" && namespace === this.ns) return void this.onForward(el, payload);
+    if (this.privilege.isRosterPush(el)) return this.send(iqResult(el));
     switch (namespace) {
       case NS.discoInfo:
         return this.send(this.discoInfo(el, payload!));
@@ -252,6 +302,7 @@ export class MockComponent implements RunningMockComponent {
    * previous one. With a 'to' (#client_delegation), it is a user's client-mode grant instead.
    */
   private onMessage(message: Element): void {
+    if (this.privilege.onMessage(message)) return;
     const delegation = message.getChild("delegation", this.ns);
     if (!delegation) return;
     if (!this.trustedAdvertiser(message.attrs.from)) {
@@ -367,6 +418,7 @@ export class MockComponent implements RunningMockComponent {
     const reply = this.wrap(outer, inner, answer);
     const deliver = () => {
       this.send(reply);
+      this.privilege.served(inner, answer, owner);
       if (behaviour.kind === "twice") this.send(this.wrap(outer, inner, answer));
     };
     if (behaviour.kind === "delay") this.later(behaviour.ms, deliver);
@@ -379,7 +431,7 @@ export class MockComponent implements RunningMockComponent {
    * user the forward is about granted. Anything else (ME-ROB-01): an error answer.
    */
   private refusal(namespace: string, inner: Element): string | undefined {
-    if (!this.managed.includes(namespace)) return this.has("ME-ROB-01") ? undefined : `'${namespace}' is not a namespace it implements`;
+    if (!this.managed.includes(namespace) && !this.privilege.serves(namespace)) return this.has("ME-ROB-01") ? undefined : `'${namespace}' is not a namespace it implements`;
     if (this.advertised.has(namespace)) return undefined;
     if (this.client) {
       const user = managedEntity(inner, this.options.serverDomain, this.options.jid);
@@ -424,6 +476,7 @@ export class MockComponent implements RunningMockComponent {
   }
 
   private async serve(inner: Element, payload: Element, namespace: string, requester: string, owner: string): Promise<PepAnswer> {
+    if (this.privilege.serves(namespace)) return this.privilege.serve(inner, payload, requester, owner);
     if (namespace === NS.pubsub) {
       const answer = this.pep.handle(inner, requester, owner);
       if ("error" in answer && answer.error.condition === "item-not-found" && this.has("ME-SEC-02") && owner !== requester) {

@@ -1,8 +1,10 @@
+import { PRIVILEGED_ENTITY_FAULTS } from "./privilege-faults.js";
+
 /**
  * Fault switches of the mock managing entity: one per catalogue ID of
  * sections G (admin mode) and H (client mode), each turning exactly that
  * behaviour wrong (and nothing else, so that only the scenarios verifying that
- * ID fail).
+ * ID fail); and one per PE-* row of XEP-0356 (privilege-faults.ts).
  */
 export const COMPONENT_FAULTS = {
   "ME-REP-01": "answers forwards without the <delegation/> wrapper (<forwarded/> directly in the outer result)",
@@ -21,6 +23,8 @@ export const COMPONENT_FAULTS = {
   "ME-CLI-01": "leaves the 'to' off the <query/> of its client-mode request (#client_delegation: a MUST), so the request names no user",
   "ME-CLI-02": "keeps client-mode grants in one pool for all users that is only ever added to: juliet's grant serves romeo too, and a revocation (a new advertisement for juliet without NS) is ignored",
   "ME-CLI-03": "asks for the delegation namespace itself along with the ones it manages, and asks again at once each time the server answers forbidden (#rules 5)",
+  // XEP-0356 (mocks/component/privilege.ts)
+  ...PRIVILEGED_ENTITY_FAULTS,
 } as const;
 
 export type ComponentFault = keyof typeof COMPONENT_FAULTS;

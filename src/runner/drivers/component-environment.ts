@@ -3,6 +3,7 @@ import type { ServerActor, ServerRole } from "../../actors/server-actor.js";
 import type { Transcript } from "../../actors/transcript.js";
 import { VirtualUser } from "../../actors/virtual-user.js";
 import { NS, bareNestingNode, delegationNamespace, nestingNode } from "../../protocol/namespaces.js";
+import { privilegeNamespace } from "../../protocol/privilege.js";
 import type { CastEntry, Need, Scenario } from "../../scenario/model.js";
 import type { ComponentTarget, ProtocolVersion } from "../../target/types.js";
 import { ScenarioError } from "../context.js";
@@ -60,6 +61,9 @@ export function componentEnvironment(
     domain: target.domain,
     component: target.component.jid,
     deleg,
+    // XEP-0356: the revision the component speaks, and the other one (PE-ADV-01: not its advertisement).
+    priv: privilegeNamespace(version),
+    "priv.other": privilegeNamespace(version === 2 ? 1 : 2),
     version: String(version),
     foreign: FOREIGN_DOMAIN,
     uid,

@@ -1,4 +1,5 @@
 import { MOCK_COMPONENT_SOFTWARE, startMockComponent, type ComponentFault, type ComponentReadings } from "../../../mocks/component/index.js";
+import { WireQuiescence } from "../../../mocks/quiescence.js";
 import { ServerActor } from "../../actors/server-actor.js";
 import { NS } from "../../protocol/namespaces.js";
 import type { Need, Scenario } from "../../scenario/model.js";
@@ -51,7 +52,9 @@ export class MockComponentDriver implements TargetDriver {
     const readings = Object.entries(this.options.readings ?? {});
     const chosen = readings.length ? ` (reading ${readings.map(([id, r]) => `${id} ${r}`).join(", ")})` : "";
     const adminOnly = this.clientMode ? "" : " (admin mode only)";
-    return { role: "component", name: `embedded mock component${adminOnly}${faults}${chosen}`, software: `${MOCK_COMPONENT_SOFTWARE} (reference)`, protocolVersion: this.options.version };
+    return { role: "component", name: `embedded mock component${adminOnly}${faults}${chosen}`, software: `${MOCK_COMPONENT_SOFTWARE} (reference)`, protocolVersion: this.options.version,
+      // It is a privileged entity too (mocks/component/privilege.ts), of the same revision.
+      specs: { "0355": this.options.version, "0356": this.options.version } };
   }
 
   /** The mock implements client mode (catalogue section H) unless told not to. */
@@ -67,6 +70,9 @@ export class MockComponentDriver implements TargetDriver {
     const target = mockComponentTarget(this.options.version);
     const role = serverRoleFor(target, this.options.version, scenario);
     const server = await ServerActor.listen("server", { ...role, host: target.listenHost, port: 0, connectTimeoutMs: target.timeouts.connect });
+    // Per scenario: its own mock and connection, so its own idea of when nothing more can happen.
+    const quiescence = new WireQuiescence();
+    server.listener.watchSockets((socket) => quiescence.watch(socket, "suite"));
     let component: Awaited<ReturnType<typeof startMockComponent>>;
     try {
       component = await startMockComponent({
@@ -82,15 +88,18 @@ export class MockComponentDriver implements TargetDriver {
         delegatedNamespaces: [target.delegations.plain.namespace],
         connectTimeoutMs: target.timeouts.connect,
         log: this.options.log,
+        clock: quiescence,
+        onSocket: (socket) => quiescence.watch(socket, "mock"),
       });
     } catch (err) {
       await server.dispose();
       throw err;
     }
-    return componentEnvironment(target, this.options.version, server, uid, async () => {
+    const environment = componentEnvironment(target, this.options.version, server, uid, async () => {
       await component.stop();
       await server.dispose();
     });
+    return { ...environment, quiescence };
   }
 
   exclusiveResources(): string[] {
