@@ -1,6 +1,8 @@
+import { PRIVILEGE_FAULTS } from "./privilege-faults.js";
+
 /**
  * Fault switches of the mock delegating server: one per catalogue ID of
- * sections A–F, each turning exactly that behaviour wrong.
+ * sections A–F (XEP-0355's, then XEP-0356's), each turning exactly that behaviour wrong.
  */
 export const SERVER_FAULTS = {
   "SRV-ADV-01": "sends no delegation advertisement",
@@ -74,6 +76,8 @@ export const SERVER_FAULTS = {
   "SRV-CLI-12": "honours a 1 for a namespace it filters out (grants it)",
   "SRV-CLI-13": "never answers a valid client-mode delegation request IQ (neither reading)",
   "SRV-CLI-14": "the configure command advertises and confirms a revocation but keeps forwarding the revoked grant",
+  // XEP-0356 (mocks/server/privilege.ts)
+  ...PRIVILEGE_FAULTS,
 } as const;
 
 export type ServerFault = keyof typeof SERVER_FAULTS;

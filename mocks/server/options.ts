@@ -1,5 +1,8 @@
+import type { Socket } from "node:net";
 import type { ProtocolVersion } from "../../src/target/types.js";
+import type { MockClock } from "../clock.js";
 import { NS, REMAINING_DISCO_INFO, REMAINING_DISCO_ITEMS, delegationNamespace } from "../../src/protocol/namespaces.js";
+import type { PrivilegeGrant } from "../../src/protocol/privilege.js";
 import type { ServerFault } from "./faults.js";
 
 /** A delegations table as Prosody's mod_delegation reads it: namespace → managing entity and filtering attributes. */
@@ -14,33 +17,47 @@ export interface ServerReadings {
   "SRV-ADV-08": "one-message" | "several-messages";
   /** SRV-FWD-12: an IQ to the sender's own bare JID is forwarded with that 'to', or with none. */
   "SRV-FWD-12": "keeps-to" | "no-to";
-  /** SRV-REP-07: an inner IQ error gets service-unavailable (strict) or is relayed (lenient). */
-  "SRV-REP-07": "strict" | "lenient";
-  /** SRV-REP-14: an inner reply without 'from' (the spec's examples) is refused (strict) or delivered with the 'from' filled in. */
-  "SRV-REP-14": "refused" | "delivered";
+  /**
+   * SRV-REP-07: an inner IQ error is relayed (lenient) or gets service-unavailable (strict). Lenient by
+   * default, like Prosody and ejabberd: the reference managing entity (mocks/component) wraps its errors.
+   */
+  "SRV-REP-07": "lenient" | "strict";
+  /**
+   * SRV-REP-14: an inner reply without 'from' (the spec's examples) is delivered with the 'from' filled in, or
+   * refused (strict). Delivered by default, like Prosody: the spec's own example shape works with the reference.
+   */
+  "SRV-REP-14": "delivered" | "refused";
   /** SRV-DSC-14 (MAY): the server's own items are not nested into a forwarded bare-JID disco#items answer, or are. */
   "SRV-DSC-14": "does-not-nest" | "nests";
   /** SRV-CLI-13: a client-mode request IQ is answered at once, or once the user decided (after the advertisement). */
   "SRV-CLI-13": "immediate" | "deferred";
+  /** PRV-ADV-03 (MAY, XEP-0356): the roster perm's 'push' is given explicitly (the spec's examples) or left to its default. */
+  "PRV-ADV-03": "explicit" | "absent";
+  /** PRV-IQ-08 (XEP-0356): an error response to a privileged IQ comes back in an outer 'result' (the spec's example shape) or 'error'. */
+  "PRV-IQ-08": "result" | "error";
 }
 
 export const DEFAULT_READINGS: ServerReadings = {
   "SRV-ADV-08": "one-message",
   "SRV-FWD-12": "keeps-to",
-  "SRV-REP-07": "strict",
-  "SRV-REP-14": "refused",
+  "SRV-REP-07": "lenient",
+  "SRV-REP-14": "delivered",
   "SRV-DSC-14": "does-not-nest",
   "SRV-CLI-13": "immediate",
+  "PRV-ADV-03": "explicit",
+  "PRV-IQ-08": "result",
 };
 
 /** The other reading of each row: with DEFAULT_READINGS, every reading the mock can follow. */
 export const ALTERNATE_READINGS: ServerReadings = {
   "SRV-ADV-08": "several-messages",
   "SRV-FWD-12": "no-to",
-  "SRV-REP-07": "lenient",
-  "SRV-REP-14": "delivered",
+  "SRV-REP-07": "strict",
+  "SRV-REP-14": "refused",
   "SRV-DSC-14": "nests",
   "SRV-CLI-13": "deferred",
+  "PRV-ADV-03": "absent",
+  "PRV-IQ-08": "error",
 };
 
 export interface MockServerOptions {
@@ -56,6 +73,9 @@ export interface MockServerOptions {
   /** component JID → secret */
   components: Record<string, string>;
   delegations: DelegationTable;
+  /** XEP-0356: component JID → the privileges granted to it (mocks/server/privilege.ts). */
+  privileges: Record<string, PrivilegeGrant>;
+  /** Both protocols' revision: urn:xmpp:delegation:N and urn:xmpp:privilege:N. */
   version: ProtocolVersion;
   /** Nest the ME's `…:bare:NS` answers in bare-JID disco#info (#disco_nesting). */
   bareDisco: boolean;
@@ -78,6 +98,10 @@ export interface MockServerOptions {
   /** Which reading of each ambiguous row to follow (unset rows: DEFAULT_READINGS). */
   readings: Partial<ServerReadings>;
   log?: (line: string) => void;
+  /** The timers of everything the mock does on its own (default: Node's; a WireQuiescence when the runner asks). */
+  clock?: MockClock;
+  /** Called with every accepted socket before anything is read from it (mocks/quiescence.ts). */
+  onSocket?: (socket: Socket) => void;
 }
 
 export const MOCK_DOMAIN = "capulet.test";
@@ -105,6 +129,20 @@ export function defaultDelegations(version: ProtocolVersion, managing = MANAGING
   return table;
 }
 
+/**
+ * XEP-0356 reference grants. The managing entity is also the privileged entity, as a PEP service
+ * is (PRV-IQ-09's loop only exists then): roster both (push left to its default), outgoing messages,
+ * roster presence, and IQs — pubsub both, version get only, ping none, and (refused, PRV-ADV-07) the
+ * privilege namespace itself, as a careless admin might write it. The other component asks for
+ * roster presence with roster set only: refused (PRV-ADV-05).
+ */
+export function defaultPrivileges(managing = MANAGING_JID, other = OTHER_JID): Record<string, PrivilegeGrant> {
+  return {
+    [managing]: { roster: "both", message: "outgoing", presence: "roster", iq: { [NS.pubsub]: "both", [NS.version]: "get", [NS.ping]: "none", [NS.privilege]: "both" } },
+    [other]: { roster: "set", presence: "roster" },
+  };
+}
+
 export function defaultMockServerOptions(overrides: Partial<MockServerOptions> = {}): MockServerOptions {
   const version = overrides.version ?? 2;
   return {
@@ -116,6 +154,7 @@ export function defaultMockServerOptions(overrides: Partial<MockServerOptions> =
     accounts: { juliet: "juliet-pass", romeo: "romeo-pass" },
     components: { [MANAGING_JID]: "managing-secret", [OTHER_JID]: "other-secret" },
     delegations: defaultDelegations(version, overrides.components ? Object.keys(overrides.components)[0] : MANAGING_JID),
+    privileges: overrides.components ? defaultPrivileges(Object.keys(overrides.components)[0], Object.keys(overrides.components)[1]) : defaultPrivileges(),
     version,
     bareDisco: true,
     order: "advertise-first",

@@ -1,4 +1,4 @@
-import { createServer, type Server, type AddressInfo } from "node:net";
+import { createServer, type Server, type AddressInfo, type Socket } from "node:net";
 import { Element, firstChildElement, namespaceOf } from "../../src/xml/element.js";
 import { bareJid, isFullJid, parseJid, sameJid } from "../../src/protocol/jid.js";
 import { NS } from "../../src/protocol/namespaces.js";
@@ -7,6 +7,8 @@ import { ClientSession } from "./c2s.js";
 import { ComponentSession } from "./component-accept.js";
 import { DelegationService } from "./delegation.js";
 import { ClientModeService } from "./client-mode.js";
+import { ImService } from "./im.js";
+import { PrivilegeService } from "./privilege.js";
 import type { ServerFault } from "./faults.js";
 import type { MockServerOptions } from "./options.js";
 import { INTERNAL_FEATURES, PepStore, mamQuery, versionAnswer } from "./services.js";
@@ -22,6 +24,9 @@ export class MockServer {
   readonly delegation: DelegationService;
   /** XEP-0355 client mode (section F), next to admin mode: mocks/server/client-mode.ts. */
   readonly clientMode: ClientModeService;
+  /** RFC 6121 rosters and presence (mocks/server/im.ts), and XEP-0356 on top of them (mocks/server/privilege.ts). */
+  readonly im: ImService;
+  readonly privilege: PrivilegeService;
   private c2sListener?: Server;
   private componentListener?: Server;
   private readonly faults: Set<ServerFault>;
@@ -51,6 +56,27 @@ export class MockServer {
       sessionsOf: (bare) => [...this.clients.values()].filter((s) => s.ready && s.bareJid === bareJid(bare)).map((s) => s.fullJid),
       log: (line) => this.log(line),
     });
+    this.im = new ImService({
+      domain: options.domain,
+      isAccount: (local) => Object.hasOwn(options.accounts, local),
+      route: (stanza) => this.route(stanza),
+      deliver: (full, stanza) => {
+        const session = this.clients.get(full);
+        if (session?.ready) session.send(stanza);
+      },
+      rosterChanged: (owner, item, removed) => this.privilege.rosterChanged(owner, item, removed),
+      presence: (event) => this.privilege.presence(event),
+    });
+    this.privilege = new PrivilegeService({
+      options,
+      has: (fault) => this.faults.has(fault),
+      isComponentOnline: (jid) => this.components.get(jid.toLowerCase())?.ready ?? false,
+      sendToComponent: (jid, stanza) => this.components.get(jid.toLowerCase())?.send(stanza),
+      route: (stanza) => this.route(stanza),
+      im: this.im,
+      executeAs: (iq, sender, privileged, loopBack) => this.executeAs(iq, sender, privileged, loopBack),
+      log: (line) => this.log(line),
+    });
   }
 
   get c2sPort(): number {
@@ -69,7 +95,7 @@ export class MockServer {
     this.c2sListener = await listen(this.options.host, this.options.c2sPort, (socket) => {
       new ClientSession(socket, {
         domain: this.domain,
-        checkPassword: (user, password) => this.options.accounts[user.toLowerCase()] === password,
+        checkPassword: (user, password) => Object.hasOwn(this.options.accounts, user.toLowerCase()) && this.options.accounts[user.toLowerCase()] === password,
         bind: (session) => {
           if (this.clients.has(session.fullJid)) return false;
           this.clients.set(session.fullJid, session);
@@ -77,14 +103,17 @@ export class MockServer {
         },
         onStanza: (session, stanza) => this.fromClient(session, stanza),
         onClose: (session) => {
-          if (this.clients.get(session.fullJid) === session) this.clients.delete(session.fullJid);
+          if (this.clients.get(session.fullJid) === session) {
+            this.clients.delete(session.fullJid);
+            this.im.sessionEnded(session.fullJid);
+          }
           this.clientMode.sessionEnded(session.fullJid); // #rules 2
         },
       });
-    });
+    }, this.options.onSocket);
     this.componentListener = await listen(this.options.host, this.options.componentPort, (socket) => {
       new ComponentSession(socket, {
-        secretFor: (jid) => this.options.components[jid],
+        secretFor: (jid) => (Object.hasOwn(this.options.components, jid) ? this.options.components[jid] : undefined),
         claim: (session) => {
           if (this.components.get(session.jid)?.ready) return false;
           this.components.set(session.jid, session);
@@ -92,6 +121,7 @@ export class MockServer {
         },
         online: (session) => {
           void this.delegation.componentOnline(session.jid);
+          this.privilege.componentOnline(session.jid);
           this.clientMode.componentOnline(session.jid);
         },
         onStanza: (session, stanza) => this.fromComponent(session, stanza),
@@ -101,12 +131,13 @@ export class MockServer {
           this.delegation.componentOffline(session.jid);
         },
       });
-    });
+    }, this.options.onSocket);
   }
 
   async stop(): Promise<void> {
     this.delegation.stop();
     this.clientMode.stop();
+    this.privilege.stop();
     for (const session of this.clients.values()) session.close();
     for (const session of this.components.values()) session.drop();
     await Promise.all([close(this.c2sListener), close(this.componentListener)]);
@@ -122,6 +153,7 @@ export class MockServer {
     if (this.clientMode.fromClient(session.fullJid, stanza)) return; // client mode: form answers, XEP-0050 probes
     if (stanza.name !== "iq") {
       this.delegation.forwardNonIq(stanza, session.fullJid); // SRV-ADV-06 fault only
+      if (stanza.name === "presence") return this.im.fromClient(session.fullJid, stanza); // RFC 6121 §3, §4
       return this.route(stanza);
     }
     const sender = session.fullJid;
@@ -143,6 +175,8 @@ export class MockServer {
     if (stanza.name === "iq" && (stanza.attrs.type === "result" || stanza.attrs.type === "error")) {
       if (this.isForServer(stanza.attrs.to) && this.delegation.handleNestingAnswer(stanza)) return;
     }
+    // XEP-0356 privileged messages and IQs; IQ results and errors (the managing entity's replies) are never one.
+    if ((stanza.name !== "iq" || stanza.attrs.type === "get" || stanza.attrs.type === "set") && this.privilege.fromComponent(session.jid, stanza)) return;
     if (stanza.name !== "iq") return this.route(stanza);
     this.handleIq(stanza, from, true);
   }
@@ -172,7 +206,7 @@ export class MockServer {
     const to = iq.attrs.to;
     if (to && isFullJid(to)) return this.route(iq);
     if (to && !this.isHosted(parseJid(to).domain)) {
-      if (this.components.has(parseJid(to).domain) || this.options.components[parseJid(to).domain] !== undefined) return this.route(iq);
+      if (this.components.has(parseJid(to).domain) || Object.hasOwn(this.options.components, parseJid(to).domain)) return this.route(iq);
       return this.route(iqError(iq, "remote-server-not-found"));
     }
     const owner = to && parseJid(to).local ? bareJid(to) : sender.includes("@") ? bareJid(sender) : this.domain;
@@ -196,9 +230,18 @@ export class MockServer {
         return answer(this.pep.handle(iq, sender.includes("@") ? bareJid(sender) : sender, owner));
       case NS.mam:
         return answer(mamQuery(iq));
+      case NS.roster:
+        return answer(this.privilege.roster(iq, sender, owner)); // RFC 6121 §2; XEP-0356 #priv_manage_roster
       default:
         return answer(iqError(iq, "service-unavailable"));
     }
+  }
+
+  /** XEP-0356 #sending_iq: a privileged IQ handled as its user sent it, never forwarded back to the entity that sent it (PRV-IQ-09). */
+  private executeAs(iq: Element, sender: string, privileged: string, loopBack: boolean): void {
+    const managing = this.delegation.delegateFor(iq, sender, false);
+    if (managing && (loopBack || !sameJid(parseJid(managing).domain, parseJid(privileged).domain))) return this.delegation.forward(iq, sender, managing);
+    this.handleNormally(iq, sender);
   }
 
   // --- disco (#disco) ---------------------------------------------------------------
@@ -302,6 +345,8 @@ export class MockServer {
     if (stanza.name === "message") {
       for (const session of this.clients.values()) if (session.bareJid === bareJid(to) && session.ready) session.send(stanza);
     }
+    if (stanza.name === "presence") return this.im.inbound(stanza); // RFC 6121 §3, §4.3
+    if (stanza.name === "iq") this.privilege.handleResponse(stanza); // XEP-0356 #sending_iq: back to the privileged entity
   }
 
   private releaseHeld(): void {
@@ -313,9 +358,12 @@ export class MockServer {
   }
 }
 
-function listen(host: string, port: number, onSocket: Parameters<typeof createServer>[1]): Promise<Server> {
+function listen(host: string, port: number, onSocket: (socket: Socket) => void, watch?: (socket: Socket) => void): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createServer(onSocket);
+    const server = createServer((socket) => {
+      watch?.(socket);
+      onSocket(socket);
+    });
     server.once("error", reject);
     server.listen(port, host, () => resolve(server));
   });

@@ -90,8 +90,16 @@ export function isMandatory(level: Level): boolean {
   return level === "MUST" || level === "MUST NOT";
 }
 
-/** Catalogue preamble: requirements that do not exist in XEP 0.4.1 (urn:xmpp:delegation:1). */
-export const NOT_IN_VERSION_1 = ["SRV-DSC-07", "SRV-DSC-08", "SRV-DSC-09", "SRV-DSC-10", "SRV-DSC-11", "ME-SEC-02"];
+/**
+ * Catalogue preambles: requirements that do not exist in a target's `:1` revision — XEP-0355 0.4.1
+ * (urn:xmpp:delegation:1), and XEP-0356 0.2–0.3 (urn:xmpp:privilege:1: no IQ permission, no 'push',
+ * no roster pushes). Each applies when the target speaks `:1` of that row's specification.
+ */
+export const NOT_IN_VERSION_1 = [
+  "SRV-DSC-07", "SRV-DSC-08", "SRV-DSC-09", "SRV-DSC-10", "SRV-DSC-11", "ME-SEC-02",
+  "PRV-ADV-03", "PRV-ADV-04", "PRV-ADV-07", "PRV-ROS-03", "PRV-ROS-04",
+  "PRV-IQ-01", "PRV-IQ-02", "PRV-IQ-03", "PRV-IQ-04", "PRV-IQ-05", "PRV-IQ-06", "PRV-IQ-07", "PRV-IQ-08", "PRV-IQ-09", "PE-IQ-01",
+];
 
 /**
  * Sections whose every row needs an optional feature (#impl 1: "a server MAY implement admin mode

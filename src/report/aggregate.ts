@@ -51,8 +51,9 @@ export function sectionPrefix(id: string): string {
   return id.split("-").slice(0, 2).join("-");
 }
 
+/** Server rows: XEP-0355's SRV-*, XEP-0356's PRV-*; component rows: ME-*, PE-*. */
 export function belongsToRole(id: string, role: Role): boolean {
-  return id.startsWith(role === "server" ? "SRV-" : "ME-");
+  return role === "server" ? /^(SRV|PRV)-/.test(id) : /^(ME|PE)-/.test(id);
 }
 
 export function worstVerdict(verdicts: Verdict[]): Verdict | undefined {
@@ -146,6 +147,7 @@ export function aggregateRequirements(
       const { verdict, reason, reading } = requirementVerdict(r.id, ofRole, notApplicable, unsupported(r));
       return {
         id: r.id,
+        spec: r.spec,
         role,
         level: r.level,
         section: r.section,

@@ -1,7 +1,7 @@
 import type { Actor } from "../actors/actor.js";
 import type { ComponentActor } from "../actors/component-actor.js";
 import type { ServerActor } from "../actors/server-actor.js";
-import { ExpectationTimeout, UnexpectedStanza } from "../actors/inbox.js";
+import { DecisiveMismatch, ExpectationTimeout, StreamClosed, UnexpectedStanza } from "../actors/inbox.js";
 import type { Transcript } from "../actors/transcript.js";
 import { requirementById } from "../catalogue/catalogue.js";
 import type { Scenario } from "../scenario/model.js";
@@ -105,7 +105,8 @@ export class ScenarioContext {
       if (part === "bare") return address.split("/")[0];
       if (part === "resource") return address.split("/")[1] ?? "";
     }
-    const value = this.env.variables[name];
+    // ${uid}: unique to this run of the scenario (e.g. roster items a shared server keeps, PRV-ROS-*).
+    const value = this.env.variables[name] ?? (name === "uid" ? this.uid : undefined);
     if (value === undefined) throw new ScenarioError(`unknown variable \${${name}}`);
     return value;
   }
@@ -215,7 +216,7 @@ export class ScenarioContext {
     const timeout = options.withinMs ?? this.env.timeouts.step;
     const requirement = options.requirement ?? this.defaultRequirement;
     try {
-      const { stanza, captures, alternative } = await this.actor(name).expectAny(patterns, timeout, this.captures);
+      const { stanza, captures, alternative } = await this.untilArrival(timeout, (ms) => this.actor(name).expectAny(patterns, ms, this.captures));
       for (const [k, v] of captures) this.captures.set(k, v);
       this.lastReceived = { actor: name, stanza };
       const reading = alternatives[alternative].reading;
@@ -223,9 +224,10 @@ export class ScenarioContext {
       this.checked.add(requirement);
       return { stanza, reading };
     } catch (err) {
+      const expected = patterns.length === 1 ? summarize(patterns[0]) : `one of ${patterns.map(summarize).join(" | ")}`;
+      if (err instanceof StreamClosed) throw new ScenarioError(`${name} expected ${expected}, but its ${err.message}: no verdict`);
       if (!(err instanceof ExpectationTimeout)) throw err;
       const closest = err.closest ? `; closest: ${describeFailure(err.closest)}` : "";
-      const expected = patterns.length === 1 ? summarize(patterns[0]) : `one of ${patterns.map(summarize).join(" | ")}`;
       throw new StepFailure(
         requirement,
         `${name} expected ${expected}: ${err.message}${closest}`,
@@ -240,9 +242,14 @@ export class ScenarioContext {
     const window = options.withinMs ?? this.env.timeouts.quiet;
     this.quietSince ??= Date.now();
     try {
-      await this.actor(name).expectNothing(pattern, Math.max(0, this.quietSince + window - Date.now()), this.lastSendAt, this.captures);
+      const remaining = Math.max(0, this.quietSince + window - Date.now());
+      // Against the embedded mocks, once nothing more can arrive the window is decided: only what came is looked at.
+      if (this.env.quiescence) await this.quietUntil(Date.now() + remaining);
+      await this.actor(name).expectNothing(pattern, this.env.quiescence ? 0 : remaining, this.lastSendAt, this.captures);
       this.checked.add(options.requirement ?? this.defaultRequirement);
     } catch (err) {
+      // A closed stream receives nothing: that proves nothing (SRV-FWD-05/06/10 passed on a dead stream).
+      if (err instanceof StreamClosed) throw new ScenarioError(`${name} should receive ${pattern ? `nothing matching ${summarize(pattern)}` : "nothing"}, but its ${err.message}: no verdict`);
       if (!(err instanceof UnexpectedStanza)) throw err;
       throw new StepFailure(
         options.requirement ?? this.defaultRequirement,
@@ -259,12 +266,13 @@ export class ScenarioContext {
     const pattern = this.pattern(xml);
     const requirement = options.requirement ?? this.defaultRequirement;
     try {
-      const { stanza, captures } = await this.actor(name).expectSeen(pattern, options.withinMs ?? this.env.timeouts.step, this.captures);
+      const { stanza, captures } = await this.untilArrival(options.withinMs ?? this.env.timeouts.step, (ms) => this.actor(name).expectSeen(pattern, ms, this.captures));
       for (const [k, v] of captures) this.captures.set(k, v);
       this.lastReceived = { actor: name, stanza };
       this.checked.add(requirement);
       return stanza;
     } catch (err) {
+      if (err instanceof StreamClosed) throw new ScenarioError(`${name} should have received ${summarize(pattern)}, but its ${err.message}: no verdict`);
       if (!(err instanceof ExpectationTimeout)) throw err;
       const closest = err.closest ? `; closest: ${describeFailure(err.closest)}` : "";
       throw new StepFailure(requirement, `${name} should have received ${summarize(pattern)}: ${err.message}${closest}`, pretty(pattern), err.received);
@@ -336,7 +344,36 @@ export class ScenarioContext {
 
   wait(ms: number): Promise<void> {
     this.quietSince = undefined;
+    if (this.env.quiescence) return this.quietUntil(Date.now() + ms);
     return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  /** Until `deadline`, or until nothing more can happen before it (the embedded mocks: ScenarioEnvironment.quiescence). */
+  private async quietUntil(deadline: number): Promise<void> {
+    const quiescence = this.env.quiescence!;
+    if ((await quiescence.settle(deadline, false)) === "quiet") quiescence.skipTo(deadline);
+  }
+
+  /**
+   * `look(timeoutMs)` (an inbox expectation) as one wait of `timeoutMs`. Against the embedded mocks
+   * it looks again after each arrival and gives up as soon as nothing more can arrive before the
+   * timeout: the same outcome as waiting it out, without the wait.
+   */
+  private async untilArrival<T>(timeoutMs: number, look: (ms: number) => Promise<T>): Promise<T> {
+    const quiescence = this.env.quiescence;
+    if (!quiescence) return look(timeoutMs);
+    const deadline = Date.now() + timeoutMs;
+    for (let last = false; ; ) {
+      try {
+        return await look(0);
+      } catch (err) {
+        if (!(err instanceof ExpectationTimeout) || err instanceof DecisiveMismatch) throw err;
+        if (last) throw new ExpectationTimeout(err.received, err.closest, err.message.replace("within 0 ms", `within ${timeoutMs} ms`));
+      }
+      const outcome = await quiescence.settle(deadline, true);
+      if (outcome === "quiet") quiescence.skipTo(deadline);
+      last = outcome !== "arrival";
+    }
   }
 
   async dispose(): Promise<void> {

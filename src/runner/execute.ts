@@ -1,9 +1,12 @@
-import { loadCatalogue, NOT_IN_VERSION_1, SECTION_NEEDS } from "../catalogue/catalogue.js";
+import { loadCatalogue, SECTION_NEEDS } from "../catalogue/catalogue.js";
+import type { SpecId } from "../catalogue/specs.js";
 import { aggregateRequirements } from "../report/aggregate.js";
+import { sealLine, sealScenarioResult } from "../report/seal.js";
 import type { Scenario } from "../scenario/model.js";
 import type { TargetDriver } from "./environment.js";
 import type { RequirementResult, RunResult, ScenarioResult, TargetInfo } from "./result.js";
 import { runSuite } from "./runner.js";
+import { declaredSpecs, notApplicable, scenarioSpec, selectedSpecs, undeclaredReason } from "./spec-selection.js";
 import { SUITE_VERSION, xepVersion } from "./version.js";
 
 export interface RolePlan {
@@ -25,6 +28,11 @@ export interface ExecuteOptions {
   onResult?: (result: ScenarioResult) => void;
   /** Called once per role when its target is known, before its scenarios run. */
   onTarget?: (target: TargetInfo) => void;
+  /**
+   * --spec: the specifications to check (default: those the target declares). Only their scenarios
+   * run and only their catalogues are reported; a selected one the target does not declare is not-supported.
+   */
+  specs?: SpecId[];
 }
 
 export interface Execution {
@@ -52,44 +60,53 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
         try {
           description = await driver.prepare();
         } catch (err) {
-          const reason = `target unreachable: ${err instanceof Error ? err.message : String(err)}`;
+          const reason = sealLine(`target unreachable: ${err instanceof Error ? err.message : String(err)}`);
           unreachable.push(`${driver.role}: ${reason}`);
           for (const s of suite) {
             const result: ScenarioResult = { id: s.id, title: s.title, role: s.role, file: s.file, requirements: s.requirements, verdict: "error", reason, notes: [], readings: {}, durationMs: 0, transcript: [] };
             scenarios.push(result);
             options.onResult?.(result);
           }
-          requirements.push(...aggregateRequirements(scenarios.filter((x) => x.role === driver.role), loadCatalogue(), driver.role, new Set()));
+          const specs = options.specs ?? [...new Set(suite.map(scenarioSpec))];
+          requirements.push(...aggregateRequirements(scenarios.filter((x) => x.role === driver.role), specs.flatMap((spec) => loadCatalogue(spec)), driver.role, new Set()));
           return;
         }
+        const specs = selectedSpecs(description, options.specs);
+        const declared = declaredSpecs(description);
+        const versions = specs.flatMap((spec) => (declared[spec] ? [[spec, xepVersion(declared[spec], spec)] as const] : []));
         const target: TargetInfo = {
           role: description.role,
           name: description.name,
           protocolVersion: xepVersion(description.protocolVersion),
           software: description.software,
+          specVersions: Object.fromEntries(versions),
         };
         targets.push(target);
         options.onTarget?.(target);
-        const outcome = await runSuite(suite, driver, description, {
+        // Only the selected specifications the target declares are run (an undeclared one is not-supported below).
+        const selected = suite.filter((s) => specs.includes(scenarioSpec(s)) && declared[scenarioSpec(s)] !== undefined);
+        const outcome = await runSuite(selected, driver, description, {
           concurrency: options.concurrency,
           scenarioDeadlineMs: options.scenarioDeadlineMs,
           signal: options.signal,
-          onSetupError: (message) => setupErrors.add(`${driver.role}: ${message}`),
+          onSetupError: (message) => setupErrors.add(sealLine(`${driver.role}: ${message}`)),
           onResult: (result) => {
-            const final = options.strict ? strictVerdict(result) : result;
+            // Redacted and bounded before any report or console line sees it (src/report/seal.ts).
+            const final = sealScenarioResult(options.strict ? strictVerdict(result) : result);
             scenarios.push(final);
             options.onResult?.(final);
           },
         });
         interrupted ||= outcome.interrupted;
-        const notApplicable = new Set(description.protocolVersion === 1 ? NOT_IN_VERSION_1 : []);
         const aggregated = aggregateRequirements(
           scenarios.filter((s) => s.role === description.role),
-          loadCatalogue(),
+          specs.flatMap((spec) => loadCatalogue(spec)),
           description.role,
-          notApplicable,
+          notApplicable(description),
           (r) => {
-            const need = SECTION_NEEDS[r.section];
+            const undeclared = undeclaredReason(description, r.spec);
+            if (undeclared) return undeclared;
+            const need = r.spec === "0355" ? SECTION_NEEDS[r.section] : undefined;
             return need ? driver.unsupported([need]) : undefined;
           },
         );
@@ -100,7 +117,8 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
     }),
   );
 
-  const order = (id: string) => plans.flatMap((p) => p.scenarios).findIndex((s) => s.id === id);
+  const position = new Map(plans.flatMap((p) => p.scenarios).map((s, i) => [s.id, i] as const));
+  const order = (id: string) => position.get(id) ?? -1;
   const reported = options.onlyCovered ? requirements.filter((r) => r.scenarios.length > 0) : requirements;
   const run: RunResult = {
     suiteVersion: SUITE_VERSION,

@@ -1,4 +1,5 @@
 import type { Level } from "../catalogue/catalogue.js";
+import type { SpecId } from "../catalogue/specs.js";
 
 /**
  * "untested": a requirement no scenario verifies although it applies to the target (a MUST
@@ -49,6 +50,8 @@ export interface ScenarioResult {
 
 export interface RequirementResult {
   id: string;
+  /** The specification whose catalogue holds the row ("0355", "0356"). */
+  spec: SpecId;
   role: "server" | "component";
   level: Level;
   section: string;
@@ -68,6 +71,8 @@ export interface TargetInfo {
   /** "0.5" (urn:xmpp:delegation:2) or "0.4.1" (urn:xmpp:delegation:1). */
   protocolVersion: string;
   software?: string;
+  /** The XEP version the target speaks of each specification the run covered, e.g. { "0355": "0.5", "0356": "0.4.1" }. */
+  specVersions?: Partial<Record<SpecId, string>>;
 }
 
 export interface RunResult {

@@ -4,6 +4,7 @@ import type { ScenarioResult } from "./result.js";
 import { NotSupportedError, ScenarioContext, ScenarioError, SetupError, StepFailure } from "./context.js";
 import type { TargetDriver } from "./environment.js";
 import { runTextScenario } from "./interpreter.js";
+import { scenarioSpec, specNamespace } from "./spec-selection.js";
 
 export interface RunScenarioOptions {
   version: 1 | 2;
@@ -42,7 +43,7 @@ export async function runScenario(scenario: Scenario, driver: TargetDriver, uid:
   });
 
   if (!scenario.versions.includes(options.version)) {
-    return finish("not-applicable", `applies to protocol version ${scenario.versions.join(", ")} only; target speaks urn:xmpp:delegation:${options.version}`);
+    return finish("not-applicable", `applies to protocol version ${scenario.versions.join(", ")} only; target speaks ${specNamespace(scenarioSpec(scenario), options.version)}`);
   }
   const missing = driver.unsupported(scenario.needs);
   // A scenario that can show the feature is absent runs anyway, for the evidence (Scenario.probesSupport).

@@ -3,6 +3,7 @@ import type { Scenario } from "../scenario/model.js";
 import type { TargetDescription, TargetDriver } from "./environment.js";
 import type { ScenarioResult } from "./result.js";
 import { runScenario } from "./run-scenario.js";
+import { versionFor } from "./spec-selection.js";
 
 export interface SuiteOptions {
   concurrency: number;
@@ -54,7 +55,7 @@ export async function runSuite(scenarios: Scenario[], driver: TargetDriver, targ
           held.delete(resource);
           pump();
         };
-        void runScenario(scenario, driver, uid, { version: target.protocolVersion, deadlineMs: options.scenarioDeadlineMs, signal: options.signal, release, onSetupError: options.onSetupError })
+        void runScenario(scenario, driver, uid, { version: versionFor(target, scenario), deadlineMs: options.scenarioDeadlineMs, signal: options.signal, release, onSetupError: options.onSetupError })
           .then((result) => {
             results.set(scenario, result);
             options.onResult?.(result);

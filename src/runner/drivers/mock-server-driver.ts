@@ -2,6 +2,7 @@ import { MOCK_SERVER_SOFTWARE, MockServer, defaultMockServerOptions, type Server
 import type { Need, Scenario } from "../../scenario/model.js";
 import type { ProtocolVersion, ServerTarget } from "../../target/types.js";
 import type { ScenarioEnvironment, TargetDescription, TargetDriver } from "../environment.js";
+import { WireQuiescence } from "../../../mocks/quiescence.js";
 import { serverEnvironment } from "./server-environment.js";
 
 export interface MockServerDriverOptions {
@@ -14,6 +15,8 @@ export interface MockServerDriverOptions {
   stepTimeoutMs?: number;
   /** Client mode, #rules 1: keep XEP-0050 clients' grants across sessions (default true: the complete reference). */
   keepGrants?: boolean;
+  /** What the mock says about what it refused (a bad reply from the managing entity …): `replay` prints it. */
+  log?: (line: string) => void;
 }
 
 /** The embedded mock delegating server, started fresh for each scenario so scenarios are isolated and run concurrently. */
@@ -26,7 +29,9 @@ export class MockServerDriver implements TargetDriver {
     const faults = this.options.faults.length ? ` with fault ${this.options.faults.join(", ")}` : "";
     const readings = Object.entries(this.options.readings ?? {}).map(([id, name]) => `${id} ${name}`);
     const readingText = readings.length ? ` (readings: ${readings.join(", ")})` : "";
-    return { role: "server", name: `embedded mock server${faults}${readingText}`, software: `${MOCK_SERVER_SOFTWARE} (reference)`, protocolVersion: this.options.version };
+    return { role: "server", name: `embedded mock server${faults}${readingText}`, software: `${MOCK_SERVER_SOFTWARE} (reference)`, protocolVersion: this.options.version,
+      // It grants XEP-0356 privileges too (mocks/server/privilege.ts), of the same revision.
+      specs: { "0355": this.options.version, "0356": this.options.version } };
   }
 
   unsupported(needs: Need[]): string | undefined {
@@ -39,12 +44,17 @@ export class MockServerDriver implements TargetDriver {
   }
 
   async open(_scenario: Scenario, _uid: string): Promise<ScenarioEnvironment> {
+    // Per scenario: its own mock, its own connections, so its own idea of when nothing more can happen.
+    const quiescence = new WireQuiescence();
     const options = defaultMockServerOptions({
       version: this.options.version,
       faults: this.options.faults,
       order: this.options.order ?? "advertise-first",
       readings: this.options.readings ?? {},
       keepGrants: this.options.keepGrants ?? true,
+      log: this.options.log,
+      clock: quiescence,
+      onSocket: (socket) => quiescence.watch(socket, "mock"),
     });
     const server = new MockServer(options);
     await server.start();
@@ -71,7 +81,7 @@ export class MockServerDriver implements TargetDriver {
       // The mock is in-process on loopback: short windows are enough and keep the suite fast.
       timeouts: { step: this.options.stepTimeoutMs ?? 1500, quiet: 200, connect: 3000, giveUp: 2000 },
     };
-    return serverEnvironment(target, this.options.version, () => server.stop());
+    return serverEnvironment(target, this.options.version, () => server.stop(), { quiescence, watch: (socket) => quiescence.watch(socket, "suite") });
   }
 
   exclusiveResources(): string[] {

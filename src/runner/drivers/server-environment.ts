@@ -1,16 +1,24 @@
+import type { Socket } from "node:net";
 import type { Actor } from "../../actors/actor.js";
 import { ClientActor } from "../../actors/client-actor.js";
 import { ComponentActor } from "../../actors/component-actor.js";
 import { PROBE_FORM_TYPE, nestingResponder, probeBareFeature, probeFeature } from "../../actors/nesting-responder.js";
 import type { Transcript } from "../../actors/transcript.js";
 import { delegationNamespace } from "../../protocol/namespaces.js";
+import { privilegeNamespace } from "../../protocol/privilege.js";
 import type { CastEntry } from "../../scenario/model.js";
 import type { ProtocolVersion, ServerTarget } from "../../target/types.js";
 import { ScenarioError } from "../context.js";
-import type { ScenarioEnvironment } from "../environment.js";
+import type { Quiescence, ScenarioEnvironment } from "../environment.js";
 
 /** Actors and variables for a server-role scenario against `target` (the mock or a real server). */
-export function serverEnvironment(target: ServerTarget, version: ProtocolVersion, close: () => Promise<void>): ScenarioEnvironment {
+/** An embedded mock's quiescence and what counts the actors' sockets for it (MockServerDriver). */
+export interface MockWire {
+  quiescence: Quiescence;
+  watch(socket: Socket): void;
+}
+
+export function serverEnvironment(target: ServerTarget, version: ProtocolVersion, close: () => Promise<void>, mock?: MockWire): ScenarioEnvironment {
   const deleg = delegationNamespace(version);
   const plain = target.delegations.plain.namespace;
   const filtered = target.delegations.filtered;
@@ -18,6 +26,8 @@ export function serverEnvironment(target: ServerTarget, version: ProtocolVersion
     server: target.domain,
     domain: target.domain,
     deleg,
+    // XEP-0356 (PRV-*): the privilege namespace of the same revision (urn:xmpp:privilege:2 with delegation:2).
+    priv: privilegeNamespace(version),
     version: String(version),
     foreign: target.foreignDomain,
     "ns.plain": plain,
@@ -39,6 +49,7 @@ export function serverEnvironment(target: ServerTarget, version: ProtocolVersion
     timeouts: target.timeouts,
     variables,
     close,
+    quiescence: mock?.quiescence,
     createActor(entry: CastEntry, transcript: Transcript, uid: string): Actor {
       if (entry.kind === "client") {
         const account = target.accounts[entry.ref as keyof ServerTarget["accounts"]];
@@ -46,7 +57,7 @@ export function serverEnvironment(target: ServerTarget, version: ProtocolVersion
         return new ClientActor(
           entry.name,
           transcript,
-          { host: target.host, port: target.c2sPort, domain: target.domain, connectTimeoutMs: target.timeouts.connect },
+          { host: target.host, port: target.c2sPort, domain: target.domain, connectTimeoutMs: target.timeouts.connect, onSocket: mock?.watch },
           account,
           `${entry.name}-${uid}`,
         );
@@ -62,6 +73,12 @@ export function serverEnvironment(target: ServerTarget, version: ProtocolVersion
             port: credentials.port ?? target.componentPort,
             connectTimeoutMs: target.timeouts.connect,
             settleMs: entry.ref === "managing" ? target.timeouts.quiet : undefined,
+            onSocket: mock?.watch,
+            untilQuiet: mock && (async (deadline, waiting) => {
+              if ((await mock.quiescence.settle(deadline, false)) !== "quiet" || !waiting()) return false;
+              mock.quiescence.skipTo(deadline);
+              return true;
+            }),
           },
           credentials,
           entry.ref === "managing" ? nestingResponder(deleg) : undefined,
