@@ -4,9 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MANAGING_JID, MOCK_DOMAIN, defaultMockServerOptions, startMockServer, type MockServer, type ServerFault } from "../mocks/server/index.js";
+import { startMockComponent } from "../mocks/component/index.js";
 import { ClientActor } from "../src/actors/client-actor.js";
+import { ComponentActor } from "../src/actors/component-actor.js";
+import { nestingResponder } from "../src/actors/nesting-responder.js";
 import { Transcript } from "../src/actors/transcript.js";
 import { openReplayTarget, replayOnce } from "../src/cli/replay-command.js";
+import { freePorts } from "../src/launchers/ports.js";
 import { ddmin, split } from "../src/minimize/ddmin.js";
 import { failureSignature, minimizeScenario, renderMinimized, stepClosure } from "../src/minimize/minimize-scenario.js";
 import { DEMO_REPLIES, driveDemoSession, mockCredentials } from "../src/record/demo-session.js";
@@ -15,7 +19,9 @@ import type { RecordedEvent, Recording } from "../src/record/recording.js";
 import { writeScript } from "../src/record/script-writer.js";
 import type { ScenarioResult } from "../src/runner/result.js";
 import type { TextScenario } from "../src/scenario/model.js";
-import { parseScenario } from "../src/scenario/parse.js";
+import { escapeLiterals, parseScenario, unescapeLiterals } from "../src/scenario/parse.js";
+import { matchValue } from "../src/xml/matcher.js";
+import { parseXml } from "../src/xml/element.js";
 import { SUITES_DIR, loadSuite } from "../src/scenario/load.js";
 
 const OPTIONS = defaultMockServerOptions();
@@ -116,6 +122,7 @@ describe("record → replay (end to end, embedded mock server behind the proxy)"
     expect(scenario.steps.map((x) => x.text)).toEqual([
       "me connects",
       "me receives:", // the delegation advertisement
+      "me receives:", // the privilege advertisement (XEP-0356)
       "juliet connects",
       "juliet sends:",
       "me receives:", // the forward
@@ -208,7 +215,7 @@ describe("record → replay (end to end, embedded mock server behind the proxy)"
     expect(out).toMatch(/FAIL {2}line \d+ \(me receives:\)/);
     expect(out).toMatch(/SKIP {2}line \d+ \(me sends:\) needs \{\$fwd1\}, which an earlier failing step did not capture/);
     expect(out).toMatch(/FAIL {2}line \d+ \(juliet receives:\)/);
-    expect(out).toMatch(/3 of 9 steps differ/);
+    expect(out).toMatch(/3 of 10 steps differ/);
     await expect(replayCommand([file, "--against", "mock-component"])).rejects.toThrow(/server-role scenario/);
     await expect(replayCommand([file, "--target", "x.json", "--against", "mock-server"])).rejects.toThrow(/not both/);
     await expect(replayCommand([file, "--mock-fault", "ME-REP-01"])).rejects.toThrow(/not a fault of the mock-server/);
@@ -236,7 +243,7 @@ describe("record → replay (end to end, embedded mock server behind the proxy)"
     }
     const script = await readFile(out, "utf8");
     expect(parseScenario(script, out).id).toBe("cli-recorded");
-    expect(quiet.stderr()).toMatch(/2 connection\(s\), 9 step\(s\); me = component pubsub.capulet.test, connection 1; juliet = client juliet@capulet.test\/balcony, connection 2/);
+    expect(quiet.stderr()).toMatch(/2 connection\(s\), 10 step\(s\); me = component pubsub.capulet.test, connection 1; juliet = client juliet@capulet.test\/balcony, connection 2/);
     const events = JSON.parse(await readFile(json, "utf8")) as Recording;
     expect(events.connections).toHaveLength(2);
     for (const secret of [SECRETS.component, SECRETS.juliet, plainPayload("juliet", SECRETS.juliet)]) {
@@ -328,13 +335,13 @@ describe("the proxy and malformed traffic", () => {
     const up = malformed.find((e) => e.kind === "malformed" && e.dir === "up");
     const down = malformed.find((e) => e.kind === "malformed" && e.dir === "down");
     expect(malformed).toHaveLength(2);
-    expect(up?.kind === "malformed" && up.error).toBe("mismatched end tag </iq>, expected </query>");
+    expect(up?.kind === "malformed" && up.error).toMatch(/^mismatched end tag <\/iq>, expected <\/query>/);
     expect(up?.kind === "malformed" && up.text).toMatch(/^<iq type='get' id='bad'><query xmlns='jabber:iq:version'><\/iq>/);
     expect(down?.kind === "malformed" && down.error).toMatch(/^mismatched end tag <\/message>/);
     expect(events.some((e) => e.kind === "stanza" && e.xml.includes("café ☃"))).toBe(true);
 
     const script = writeScript(proxy.recording).text;
-    expect(script).toMatch(/# connection 1 → server: not well-formed XML \(mismatched end tag <\/iq>, expected <\/query>\)/);
+    expect(script).toMatch(/# connection 1 → server: not well-formed XML \(mismatched end tag <\/iq>, expected <\/query>[^)]*\)/);
     expect(script).toMatch(/# server → connection 1: not well-formed XML/);
 
     // still proxying
@@ -548,6 +555,225 @@ describe("minimize a recorded script", () => {
   });
 });
 
+describe("recording what real clients do (issue 14)", () => {
+  const TRICKY = "a ${juliet} b {$fwd1} c {any} d \\${x} e \\\\{$y} f $5 {x} \\n";
+
+  it("escapes literal ${…}, {$…} and {any} (docs/scenario-format.md): sent exactly, matched literally", () => {
+    for (const text of [TRICKY, "${$x}", "{${x}", "\\", "\\\\${", "{$", "$", "{any}any}", "plain"]) {
+      const escaped = escapeLiterals(text);
+      const sent = parseXml(`<b>${unescapeLiterals(escaped, "send")}</b>`);
+      // what the runner does to a sends block before parsing it: no ${…} or {$…} may be left for it
+      expect(unescapeLiterals(escaped, "send")).not.toMatch(/\$\{|\{\$/);
+      expect(sent.getText()).toBe(text);
+      const pattern = parseXml(`<b>${unescapeLiterals(escaped, "pattern")}</b>`).getText();
+      expect(unescapeLiterals(escaped, "pattern")).not.toMatch(/\$\{/);
+      expect(matchValue(pattern, text, new Map()), text).toBe(true);
+    }
+    const pattern = parseXml(`<b>${unescapeLiterals(escapeLiterals(TRICKY), "pattern")}</b>`).getText();
+    const captures = new Map<string, string>();
+    expect(matchValue(pattern, TRICKY.replace("${juliet}", "juliet@capulet.test"), captures)).toBe(false);
+    expect(matchValue(pattern, TRICKY.replace("{any}", "zzz"), captures)).toBe(false);
+    expect(captures.size).toBe(0);
+    // an unescaped backslash elsewhere is itself
+    expect(unescapeLiterals("C:\\temp\\new", "send")).toBe("C:\\temp\\new");
+    // by hand, one backslash is enough for either character of ${ or {$
+    for (const [written, text] of [["\\{$fwd1}", "{$fwd1}"], ["{\\$fwd1}", "{$fwd1}"], ["\\${juliet}", "${juliet}"], ["$\\{juliet}", "${juliet}"]]) {
+      const sent = unescapeLiterals(written, "send");
+      expect(sent, written).not.toMatch(/\$\{|\{\$/);
+      expect(parseXml(`<b>${sent}</b>`).getText()).toBe(text);
+      const pattern = unescapeLiterals(written, "pattern");
+      expect(pattern).not.toMatch(/\$\{[\w.-]+\}/); // nothing the runner would take for a variable
+      expect(matchValue(parseXml(`<b>${pattern}</b>`).getText(), text, new Map()), written).toBe(true);
+    }
+  });
+
+  it("a message body with template syntax is recorded escaped and replays; the client that closed is the one that closed; no managing entity is said loudly", async () => {
+    const p = await proxiedMock();
+    const juliet = client(p, "juliet", "balcony");
+    const romeo = client(p, "romeo", "orchard");
+    try {
+      await romeo.connect();
+      await juliet.connect();
+      await juliet.send(parseXml(`<message type='chat' id='m-1' to='${romeo.address}'><body>${escapeXml(TRICKY)}</body></message>`));
+      await romeo.expect(parseXml("<message id='m-1'/>"), 3000, new Map());
+      await juliet.disconnect();
+      await romeo.disconnect();
+      await p.proxy.whenIdle();
+    } finally {
+      await Promise.all([juliet.dispose(), romeo.dispose()]);
+      await p.proxy.stop();
+      await p.server.stop();
+    }
+    const closed = p.proxy.recording.events.filter((e) => e.kind === "closed");
+    expect(closed.map((e) => e.kind === "closed" && e.by)).toEqual(["client", "client"]);
+    const written = writeScript(p.proxy.recording);
+    expect(written.text).toContain("<body>a \\${juliet} b \\{\\$fwd1} c \\{any} d \\\\\\${x} e \\\\\\\\\\{\\$y} f $5 {x} \\n</body>");
+    expect(written.warnings.join(" ")).toMatch(/no managing entity: .*tests no delegation/);
+    expect(written.text).toMatch(/# WARNING: no managing entity/);
+    const result = await replay(written.text);
+    expect(result.verdict, result.reason).toBe("pass");
+  });
+
+  it("the suite's mock component and mock server agree by default (an inner error, a reply without inner 'from'); a refusal shows the mock's reason", async () => {
+    const p = await proxiedMock();
+    const me = await startMockComponent({
+      host: "127.0.0.1",
+      port: p.componentPort,
+      jid: MANAGING_JID,
+      secret: SECRETS.component,
+      serverDomain: MOCK_DOMAIN,
+      version: 2,
+      faults: [],
+      readings: { "ME-REP-04": "no-from" },
+    });
+    const juliet = client(p, "juliet", "balcony");
+    try {
+      await juliet.connect();
+      const pubsub = "xmlns='http://jabber.org/protocol/pubsub'";
+      await juliet.send(parseXml(`<iq type='get' id='q-1' to='${juliet.bare}'><pubsub ${pubsub}><items node='nowhere'/></pubsub></iq>`));
+      const error = await juliet.expect(parseXml("<iq id='q-1'/>"), 3000, new Map());
+      expect(error.stanza.toString()).toContain("item-not-found"); // the inner error, relayed (SRV-REP-07 lenient)
+      await juliet.send(parseXml(`<iq type='set' id='q-2' to='${juliet.bare}'><pubsub ${pubsub}><publish node='notes'><item id='n1'/></publish></pubsub></iq>`));
+      const published = await juliet.expect(parseXml("<iq id='q-2'/>"), 3000, new Map());
+      expect(published.stanza.attrs.type).toBe("result"); // no inner 'from', filled in (SRV-REP-14 delivered)
+      await juliet.disconnect();
+    } finally {
+      await juliet.dispose();
+      await me.stop();
+      await p.proxy.stop();
+      await p.server.stop();
+    }
+    const file = join(await mkdtemp(join(tmpdir(), "xep0355-pair-")), "pair.scenario");
+    await writeFile(file, writeScript(p.proxy.recording).text);
+    const { replayCommand } = await import("../src/cli/replay-command.js");
+    const quiet = silence();
+    let codes: number[];
+    try {
+      codes = [
+        await replayCommand([file, "--against", "mock-server"]),
+        await replayCommand([file, "--against", "mock-server", "--mock-reading", "SRV-REP-07=strict", "--timeout", "500"]),
+        await replayCommand([file, "--against", "mock-server", "--mock-reading", "SRV-REP-14=refused", "--timeout", "500", "--keep-going"]),
+      ];
+    } finally {
+      quiet.restore();
+    }
+    expect(codes).toEqual([0, 1, 1]);
+    const out = quiet.stdout();
+    expect(out).toMatch(/PASS {2}recorded-/);
+    expect(out).toMatch(/the mock server: bad reply to fwd-[\w-]+: inner type error \(strict reading\)/);
+    expect(out).toMatch(/the mock server: bad reply to fwd-[\w-]+: no inner 'from' \(strict reading of SRV-REP-14\)/);
+    await expect(replayCommand([file, "--mock-reading", "SRV-REP-07=maybe"])).rejects.toThrow(/'SRV-REP-07' reads lenient or strict/);
+  });
+
+  it("--keep-going lists a stanza no step consumed once, not again at every later failure", async () => {
+    const p = await proxiedMock();
+    try {
+      await driveDemoSession(
+        { host: "127.0.0.1", c2sPort: p.c2sPort, componentPort: p.componentPort, domain: MOCK_DOMAIN, version: 2 },
+        mockCredentials(),
+        { replies: ["wrapped", "wrapped", "wrapped"] },
+      );
+      await p.proxy.whenIdle();
+    } finally {
+      await p.proxy.stop();
+      await p.server.stop();
+    }
+    const file = join(await mkdtemp(join(tmpdir(), "xep0355-kg-")), "three.scenario");
+    await writeFile(file, writeScript(p.proxy.recording).text);
+    const { replayCommand } = await import("../src/cli/replay-command.js");
+    const quiet = silence();
+    try {
+      expect(await replayCommand([file, "--against", "mock-server", "--mock-fault", "SRV-FWD-07", "--timeout", "300", "--keep-going"])).toBe(1);
+    } finally {
+      quiet.restore();
+    }
+    const out = quiet.stdout();
+    // the fault forwards unwrapped: each 'me receives' fails and leaves its forward unconsumed
+    expect(out.match(/FAIL {2}line \d+ \(me receives:\)/g)).toHaveLength(3);
+    // each such forward is printed where it first appears, not again at the next failure
+    for (const id of ["items-1", "items-2", "items-3"]) {
+      expect(out.split("\n").filter((l) => l.startsWith("        <iq type=\"set\"") && l.includes(`id="${id}"`)), id).toHaveLength(1);
+    }
+    expect(out).toMatch(/received \(not consumed by earlier steps; 1 more listed above\)/);
+    expect(out).toMatch(/received \(not consumed by earlier steps; 2 more listed above\)/);
+  });
+
+  it("record --target proxies both ports; --once ends when the clients are done, with the managing entity still connected (not a disconnect)", async () => {
+    const server = await startMockServer();
+    const dir = await mkdtemp(join(tmpdir(), "xep0355-once-"));
+    const targetFile = join(dir, "mock.json");
+    await writeFile(targetFile, JSON.stringify(mockTarget(server)));
+    const [c2s, component] = await freePorts(2);
+    const out = join(dir, "once.scenario");
+    const { recordCommand } = await import("../src/cli/record-command.js");
+    const quiet = silence();
+    const me = new ComponentActor("me", new Transcript(), { host: "127.0.0.1", port: component, connectTimeoutMs: 3000 }, { jid: MANAGING_JID, secret: SECRETS.component }, nestingResponder("urn:xmpp:delegation:2"));
+    const juliet = new ClientActor("juliet", new Transcript(), { host: "127.0.0.1", port: c2s, domain: MOCK_DOMAIN, connectTimeoutMs: 3000 }, { username: "juliet", password: SECRETS.juliet }, "balcony");
+    let code: number;
+    try {
+      const recording = recordCommand(["--target", targetFile, "--c2s-listen", String(c2s), "--component-listen", String(component), "--once", "--quiet", "--out", out]);
+      await waitFor(() => quiet.stderr().includes(`proxying 127.0.0.1:${component}`));
+      await me.connect();
+      await juliet.connect();
+      await juliet.send(parseXml(`<iq type='get' id='p-1' to='${MOCK_DOMAIN}'><ping xmlns='urn:xmpp:ping'/></iq>`));
+      await juliet.expect(parseXml("<iq id='p-1'/>"), 3000, new Map());
+      await juliet.disconnect();
+      code = await recording; // the managing entity never disconnects
+    } finally {
+      quiet.restore();
+      await Promise.all([me.dispose(), juliet.dispose()]);
+      await server.stop();
+    }
+    expect(code).toBe(0);
+    expect(quiet.stderr()).toMatch(/\(c2s: point your clients here\)/);
+    expect(quiet.stderr()).toMatch(/\(component: point your managing component here\)/);
+    const script = await readFile(out, "utf8");
+    expect(script).toContain("juliet disconnects");
+    expect(script).not.toContain("me disconnects");
+    expect(script).toMatch(/# me's TCP connection was still open when the recording stopped/);
+    await expect(recordCommand(["--target", targetFile, "--listen", "1", "--upstream", "h:1"])).rejects.toThrow(/--target or --listen/);
+  });
+
+  it("what arrives once the recording is stopped (a component's goodbye after the same Ctrl-C) is not written as a step", async () => {
+    const p = await proxiedMock();
+    const me = new ComponentActor("me", new Transcript(), { host: "127.0.0.1", port: p.componentPort, connectTimeoutMs: 3000 }, { jid: MANAGING_JID, secret: SECRETS.component }, nestingResponder("urn:xmpp:delegation:2"));
+    try {
+      await me.connect();
+      p.proxy.freeze();
+      await me.disconnect();
+      await waitFor(() => me.isClosed);
+    } finally {
+      await me.dispose();
+      await p.proxy.stop();
+      await p.server.stop();
+    }
+    const script = writeScript(p.proxy.recording).text;
+    expect(script).toContain("me connects");
+    expect(script).not.toContain("me disconnects");
+    expect(script).toMatch(/# me's TCP connection was still open when the recording stopped/);
+  });
+});
+
+/** A server target file for an embedded mock server (what `record --target` reads). */
+function mockTarget(server: MockServer): object {
+  return {
+    role: "server",
+    name: "embedded mock server",
+    host: "127.0.0.1",
+    domain: MOCK_DOMAIN,
+    c2sPort: server.c2sPort,
+    componentPort: server.componentPort,
+    version: 2,
+    accounts: { juliet: { username: "juliet", password: SECRETS.juliet }, romeo: { username: "romeo", password: SECRETS.romeo } },
+    components: { managing: { jid: MANAGING_JID, secret: SECRETS.component } },
+    delegations: { plain: { namespace: "http://jabber.org/protocol/pubsub" } },
+  };
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+}
+
 /** Captures what a command writes on stdout and stderr. */
 function silence(): { stdout(): string; stderr(): string; restore(): void } {
   const out: string[] = [];
@@ -565,17 +791,6 @@ function silence(): { stdout(): string; stderr(): string; restore(): void } {
   };
 }
 
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<Server>((resolve) => {
-      const s = createServer();
-      s.listen(0, "127.0.0.1", () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
-}
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 

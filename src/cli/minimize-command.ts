@@ -20,7 +20,7 @@ closest stanza, nothing arriving, the stream closing, an unexpected stanza).
 A step's actor's 'connects', and the step capturing a {$name} it uses, are kept with it.
 
 Options:
-  --target FILE, --against MOCK, --mock-fault ID, --version 1|2, --timeout MS, --deadline MS
+  --target FILE, --against MOCK, --mock-fault ID, --mock-reading ID=NAME, --version 1|2, --timeout MS, --deadline MS
                      the target, as for xep0355 replay (a short --timeout speeds it up a lot)
   --out FILE         where to write the minimized script
   --id ID            id of the minimized scenario (default: the original's)

@@ -3,27 +3,35 @@ import { parseCommandArgs } from "./args.js";
 import { RecordingProxy, type ProxyRoute } from "../record/proxy.js";
 import type { RecordedConnection, RecordedEvent } from "../record/recording.js";
 import { writeScript } from "../record/script-writer.js";
+import { loadTargetFile } from "../target/load.js";
 import { EXIT, UsageError } from "./errors.js";
 
 export const RECORD_HELP = `xep0355 record — record a live session through a transparent proxy, as a scenario script
 
 Usage:
+  xep0355 record --target SERVER.json [--c2s-listen [HOST:]PORT] [--component-listen [HOST:]PORT] [--out FILE]
   xep0355 record --listen PORT --upstream HOST:PORT [--listen PORT2 --upstream HOST2:PORT2 ...] [--out FILE]
 
-Put the proxy in front of a server's component port and/or c2s port, point the component and
-the clients at the proxy, and use them as usual. Bytes pass through unchanged; both XML streams
-are parsed on the side. On Ctrl-C (or, with --once, when every connection has closed) the
+Put the proxy in front of a server's component port AND its c2s port (--target does both, from a
+server target file such as the one 'xep0355 serve prosody' writes), point the managing component
+and the clients at the proxy, and use them as usual. A recording of the c2s port alone has no
+managing entity: its script tests no delegation. Bytes pass through unchanged; both XML streams
+are parsed on the side. On Ctrl-C (or, with --once, when the clients are done) the
 session is written as a server-role scenario: one actor per connection (the component that gets
 the delegation advertisement is 'me', a second one 'other', clients by account: juliet, romeo),
 one step per stanza in time order. Stream setup, SASL and the handshake are not written
 (credentials never are): replayed, 'X connects' logs in with the target file's credentials.
 
 Options:
+  --target FILE          proxy the c2s and the component port of the server this target file describes
+  --c2s-listen [HOST:]PORT, --component-listen [HOST:]PORT
+                         where the proxy listens for them with --target (default: free ports, printed)
   --listen [HOST:]PORT   where the proxy listens (repeatable; default host 127.0.0.1)
   --upstream HOST:PORT   where the n-th --listen forwards to (repeatable, one per --listen)
   --out FILE             write the script there (default: stdout)
   --json FILE            also write the recording itself (events, credentials removed) as JSON
-  --once                 stop once every connection has closed (after at least one, and none new for 1 s)
+  --once                 stop when the clients are done: every client connection has closed and none
+                         opened for 1 s (a component still connected is cut, not waited for)
   --id ID                scenario id (default: recorded-<date>-<time>)
   --title TEXT           scenario title
   --quiet                no live log of the stanzas on stderr
@@ -39,17 +47,7 @@ export async function recordCommand(args: string[]): Promise<number> {
     process.stdout.write(RECORD_HELP);
     return EXIT.compliant;
   }
-  const listens = values.listen ?? [];
-  const upstreams = values.upstream ?? [];
-  if (listens.length === 0) throw new UsageError("record: give at least one --listen PORT --upstream HOST:PORT (see xep0355 record --help)");
-  if (listens.length !== upstreams.length) {
-    throw new UsageError(`record: ${listens.length} --listen but ${upstreams.length} --upstream; give one --upstream per --listen, in the same order`);
-  }
-  const routes: ProxyRoute[] = listens.map((listen, i) => {
-    const l = hostPort(listen, "--listen", "127.0.0.1");
-    const u = hostPort(upstreams[i], "--upstream");
-    return { listenHost: l.host, listenPort: l.port, upstreamHost: u.host, upstreamPort: u.port };
-  });
+  const routes = await routesFrom(values);
 
   const log = values.quiet ? undefined : new LiveLog();
   const proxy = new RecordingProxy({ routes, onEvent: log ? (e, c) => log.event(e, c) : undefined });
@@ -59,13 +57,23 @@ export async function recordCommand(args: string[]): Promise<number> {
     throw new UsageError(`record: cannot listen: ${err instanceof Error ? err.message : String(err)}`);
   }
   const addresses = proxy.addresses;
-  addresses.forEach((a, i) => process.stderr.write(`proxying ${a.host}:${a.port} → ${routes[i].upstreamHost}:${routes[i].upstreamPort}\n`));
-  process.stderr.write(values.once ? "recording; stops when every connection has closed (or on Ctrl-C)\n" : "recording; Ctrl-C to stop and write the script\n");
+  addresses.forEach((a, i) =>
+    process.stderr.write(`proxying ${a.host}:${a.port} → ${routes[i].upstreamHost}:${routes[i].upstreamPort}${routes[i].label ? ` (${routes[i].label}: point ${routes[i].label === "c2s" ? "your clients" : "your managing component"} here)` : ""}\n`),
+  );
+  if (routes.length === 1) {
+    process.stderr.write(
+      "note: one port proxied. If it is the server's c2s port, the script will have no managing entity and test no delegation:\n" +
+        "      proxy its component port too (a second --listen PORT --upstream HOST:COMPONENT_PORT, or --target SERVER.json for both)\n",
+    );
+  }
+  process.stderr.write(values.once ? "recording; stops when the clients are done (or on Ctrl-C)\n" : "recording; Ctrl-C to stop and write the script\n");
 
   let stopping = false;
   const onSignal = () => {
     if (stopping) process.exit(EXIT.interrupted);
     stopping = true;
+    // at once: the same Ctrl-C may reach a component or client started from this terminal, whose goodbye is not the session's
+    proxy.freeze();
     stop();
   };
   let stop: () => void = () => undefined;
@@ -104,15 +112,22 @@ export async function recordCommand(args: string[]): Promise<number> {
   return EXIT.compliant;
 }
 
-/** --once: every connection has closed and none opened within a second (a client often connects after the component has gone). */
+/**
+ * --once: the clients are done (every client connection has closed; components still connected are not
+ * waited for) and none connected within a second (a session's clients often log in one after the other).
+ */
 async function untilQuiet(proxy: RecordingProxy, stopped: Promise<void>): Promise<void> {
   let done = false;
   void stopped.then(() => (done = true));
   while (!done) {
-    await Promise.race([proxy.whenIdle(), stopped]);
+    await Promise.race([proxy.whenClientsDone(), stopped]);
     if (done) return;
+    const seen = proxy.recording.connections.length;
     await new Promise((r) => setTimeout(r, ONCE_GRACE_MS));
-    if (proxy.openConnections === 0) return;
+    if (proxy.recording.connections.length === seen) {
+      proxy.freeze();
+      return;
+    }
   }
 }
 
@@ -160,6 +175,34 @@ class LiveLog {
   }
 }
 
+type Route = ProxyRoute & { label?: "c2s" | "component" };
+
+async function routesFrom(values: ReturnType<typeof parseOptions>["values"]): Promise<Route[]> {
+  const listens = values.listen ?? [];
+  const upstreams = values.upstream ?? [];
+  if (values.target) {
+    if (listens.length || upstreams.length) throw new UsageError("record: give --target or --listen/--upstream, not both");
+    const target = await loadTargetFile(values.target);
+    if (target.role !== "server") throw new UsageError(`record --target ${values.target}: describes a component; record sits in front of a server`);
+    const c2s = hostPort(values["c2s-listen"] ?? "0", "--c2s-listen", "127.0.0.1");
+    const component = hostPort(values["component-listen"] ?? "0", "--component-listen", "127.0.0.1");
+    return [
+      { listenHost: c2s.host, listenPort: c2s.port, upstreamHost: target.host, upstreamPort: target.c2sPort, label: "c2s" },
+      { listenHost: component.host, listenPort: component.port, upstreamHost: target.host, upstreamPort: target.componentPort, label: "component" },
+    ];
+  }
+  if (values["c2s-listen"] || values["component-listen"]) throw new UsageError("record: --c2s-listen and --component-listen go with --target");
+  if (listens.length === 0) throw new UsageError("record: give --target SERVER.json, or --listen PORT --upstream HOST:PORT (see xep0355 record --help)");
+  if (listens.length !== upstreams.length) {
+    throw new UsageError(`record: ${listens.length} --listen but ${upstreams.length} --upstream; give one --upstream per --listen, in the same order`);
+  }
+  return listens.map((listen, i) => {
+    const l = hostPort(listen, "--listen", "127.0.0.1");
+    const u = hostPort(upstreams[i], "--upstream");
+    return { listenHost: l.host, listenPort: l.port, upstreamHost: u.host, upstreamPort: u.port };
+  });
+}
+
 function hostPort(text: string, option: string, defaultHost?: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text) ?? (defaultHost ? /^()()(\d+)$/.exec(text) : null);
   if (!m) throw new UsageError(`${option} ${text}: expected ${defaultHost ? "[HOST:]PORT" : "HOST:PORT"}`);
@@ -170,6 +213,9 @@ function hostPort(text: string, option: string, defaultHost?: string): { host: s
 
 function parseOptions(args: string[]) {
   return parseCommandArgs("record", args, {
+        target: { type: "string" },
+        "c2s-listen": { type: "string" },
+        "component-listen": { type: "string" },
         listen: { type: "string", multiple: true },
         upstream: { type: "string", multiple: true },
         out: { type: "string" },

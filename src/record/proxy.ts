@@ -41,10 +41,12 @@ export class RecordingProxy {
   readonly secrets = new SecretBag();
   private readonly servers: Server[] = [];
   private readonly live = new Set<Live>();
-  private readonly idleWaiters: (() => void)[] = [];
+  /** Called on every change of the connections' state (accepted, stream header seen, closed). */
+  private readonly changeWaiters = new Set<() => void>();
   private readonly started = Date.now();
   private seq = 0;
   private stopped = false;
+  private frozen = false;
 
   constructor(private readonly options: RecordingProxyOptions) {
     this.recording = { startedAt: new Date(this.started).toISOString(), connections: [], events: [] };
@@ -85,21 +87,65 @@ export class RecordingProxy {
 
   /** Resolves once at least one connection was proxied and none is open any more. */
   whenIdle(): Promise<void> {
-    if (this.recording.connections.length > 0 && this.live.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.until(() => this.recording.connections.length > 0 && this.live.size === 0);
+  }
+
+  /**
+   * Resolves once the clients are done: at least one client stream was proxied and no client connection
+   * (nor one whose stream has not started yet) is open. Components are not waited for: a managing entity
+   * stays connected between sessions. Without any client stream, as whenIdle.
+   */
+  whenClientsDone(): Promise<void> {
+    return this.until(() => {
+      const pending = [...this.live].some((l) => l.info.stream === undefined || l.info.stream === "client");
+      if (pending) return false;
+      if (this.recording.connections.some((c) => c.stream === "client")) return true;
+      return this.recording.connections.length > 0 && this.live.size === 0;
+    });
+  }
+
+  private until(condition: () => boolean): Promise<void> {
+    if (condition()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!condition()) return;
+        this.changeWaiters.delete(check);
+        resolve();
+      };
+      this.changeWaiters.add(check);
+    });
+  }
+
+  private changed(): void {
+    for (const check of [...this.changeWaiters]) check();
+  }
+
+  /**
+   * Ends the recording now, before the connections are cut: what arrives from here on (a component
+   * closing its stream because the same Ctrl-C reached it) is passed on but not recorded, and the
+   * connections still open count as open when the recording stopped. Idempotent; stop() calls it.
+   */
+  freeze(): void {
+    if (this.frozen) return;
+    this.frozen = true;
+    for (const l of this.live) {
+      l.closedBy ??= "proxy";
+      l.reason ??= "the recording stopped";
+    }
   }
 
   /** Stops listening and cuts the connections still open; the recording is complete afterwards. Idempotent. */
   async stop(): Promise<void> {
     if (this.stopped) return;
+    this.freeze();
     this.stopped = true;
-    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    // close() only calls back once every connection has ended: cut them first
+    const closed = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     for (const l of [...this.live]) {
-      l.closedBy ??= "proxy";
-      l.reason ??= "the recording stopped";
       l.client.destroy();
       l.upstream.destroy();
     }
+    await closed;
     // 'close' events come on the next ticks
     for (let i = 0; i < 50 && this.live.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
     for (const l of [...this.live]) this.finish(l);
@@ -112,15 +158,16 @@ export class RecordingProxy {
       upstream: `${route.upstreamHost}:${route.upstreamPort}`,
       openedAt: Date.now() - this.started,
     };
-    this.recording.connections.push(info);
-    if (this.stopped) {
+    if (this.stopped || this.frozen) {
       client.destroy();
       return;
     }
+    this.recording.connections.push(info);
     const upstream = connect({ host: route.upstreamHost, port: route.upstreamPort, allowHalfOpen: true });
     const l: Live = { info, client, upstream, open: 2, taps: undefined as never };
     l.taps = { up: this.tapFor(l, "up"), down: this.tapFor(l, "down") };
     this.live.add(l);
+    this.changed();
     let connected = false;
     upstream.once("connect", () => (connected = true));
 
@@ -170,9 +217,19 @@ export class RecordingProxy {
 
   private tapFor(l: Live, dir: Direction): DirectionTap {
     return new DirectionTap({
-      streamStart: (attrs) => this.record(l, { kind: "stream-start", dir, attrs }),
+      streamStart: (attrs) => {
+        if (dir === "up" && l.info.stream === undefined && !this.frozen) {
+          l.info.stream = attrs.xmlns === NS_CLIENT ? "client" : attrs.xmlns === NS_COMPONENT ? "component" : "other";
+          this.changed();
+        }
+        this.record(l, { kind: "stream-start", dir, attrs });
+      },
       stanza: (el) => this.onStanza(l, dir, el),
-      streamEnd: () => this.record(l, { kind: "stream-end", dir }),
+      streamEnd: () => {
+        // who closed first: the side that ended its stream, even when the other side's TCP FIN arrives before
+        if (!this.frozen) l.closedBy ??= dir === "up" ? "client" : "server";
+        this.record(l, { kind: "stream-end", dir });
+      },
       malformed: (error, text, truncated) => this.record(l, { kind: "malformed", dir, error, text: this.secrets.scrub(text), truncated }),
       strayText: (text) => this.record(l, { kind: "stray-text", dir, text: this.secrets.scrub(text.slice(0, 512)) }),
     });
@@ -190,6 +247,7 @@ export class RecordingProxy {
   }
 
   private record(l: Live, event: DistributiveOmit<RecordedEvent, "seq" | "t" | "conn">): void {
+    if (this.frozen && event.kind !== "closed" && event.kind !== "unparsed") return;
     const full = { ...event, seq: ++this.seq, t: Date.now() - this.started, conn: l.info.id } as RecordedEvent;
     this.recording.events.push(full);
     try {
@@ -207,10 +265,12 @@ export class RecordingProxy {
     }
     l.info.closedAt = Date.now() - this.started;
     this.record(l, { kind: "closed", by: l.closedBy ?? "client", reason: l.reason });
-    if (this.live.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    this.changed();
   }
 }
 
 const NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls";
+const NS_CLIENT = "jabber:client";
+const NS_COMPONENT = "jabber:component:accept";
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -18,6 +18,8 @@ export interface RecordedConnection {
   /** Milliseconds since the recording started. */
   openedAt: number;
   closedAt?: number;
+  /** What the connection's first stream header said it is (jabber:client, jabber:component:accept, anything else). */
+  stream?: "client" | "component" | "other";
 }
 
 interface EventBase {

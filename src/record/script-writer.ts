@@ -1,7 +1,9 @@
 import { parseJid } from "../protocol/jid.js";
 import { NS } from "../protocol/namespaces.js";
+import { isSettlePing } from "../actors/settle-ping.js";
 import { Element, childElements, parseXml, pretty } from "../xml/element.js";
 import type { Direction, RecordedEvent, Recording } from "./recording.js";
+import { escapeLiterals } from "../scenario/parse.js";
 import { redactSecretMarkup } from "./redact.js";
 import { formatSendBlock } from "./stanza-format.js";
 
@@ -40,6 +42,7 @@ const NS_CSI = "urn:xmpp:csi:0";
 const SETUP_NAMESPACES = new Set<string>([NS.sasl, NS_TLS, NS_SM, NS_CSI, NS.bind, NS_SESSION]);
 const DELEGATION_NS = /urn:xmpp:delegation:[12]/g;
 const IS_DELEGATION_NS = /^urn:xmpp:delegation:[12]$/;
+const IS_PRIVILEGE_NS = /^urn:xmpp:privilege:[12]$/;
 const NESTING_NODE = /^urn:xmpp:delegation:[12](?::bare:|::)/;
 
 type Kind = "client" | "component" | "other";
@@ -160,9 +163,14 @@ export function writeScript(recording: Recording, options: ScriptOptions = {}): 
           break;
         }
         if (event.dir === "up" && el.name === "iq" && droppedIds.get(conn.id)?.has(String(el.attrs.id))) break;
+        // The suite's managing entity pings its server after connecting (ComponentActor settle): its own plumbing, and it pings again on replay.
+        if (conn.kind === "component" && isSettlePing(el)) break;
         const rewritten = rewrite(el, event.dir, conn, vars, ids);
         if (event.dir === "down" && el.name === "message" && childElements(el).some((c) => IS_DELEGATION_NS.test(String(c.attrs.xmlns ?? "")))) {
           comment("The delegation advertisement: the namespaces it lists are this server's configuration; trim the pattern to what the replay is about.", true);
+        }
+        if (event.dir === "down" && el.name === "message" && childElements(el).some((c) => IS_PRIVILEGE_NS.test(String(c.attrs.xmlns ?? "")))) {
+          comment("The privilege advertisement (XEP-0356): what it grants is this server's configuration; a server without XEP-0356 sends none: trim or delete this step.", true);
         }
         if (event.dir === "up") {
           out.lines.push(`${actor} sends:`, ...formatSendBlock(rewritten).split("\n").map((l) => `  ${l}`), "");
@@ -177,6 +185,12 @@ export function writeScript(recording: Recording, options: ScriptOptions = {}): 
 
   const cast = [...conns.values()].filter((c) => c.name && c.readySeq !== undefined);
   if (cast.length === 0) warnings.push("no client or component session was set up through the proxy: the script has no steps");
+  else if (!cast.some((c) => c.kind === "component")) {
+    warnings.push(
+      "no managing entity: no component connected through the proxy, so this script tests no delegation (what the server forwards, " +
+        "and what it does with the answers, is not in it). Proxy the server's component port too (record --target SERVER.json) and connect the managing component there",
+    );
+  }
   const actors: Record<string, string> = {};
   for (const c of cast) actors[c.name!] = `${c.kind} ${c.jid ?? c.to ?? "?"}, connection ${c.id}`;
 
@@ -408,20 +422,24 @@ class Variables {
     if (domain) this.exact.set(domain, "${server}");
   }
 
-  /** A whole attribute value or text: a known JID becomes its variable; other JIDs of the server's domain keep their local part. */
+  /**
+   * A whole attribute value or text: a known JID becomes its variable; other JIDs of the server's domain keep
+   * their local part. What stays literal is escaped (docs/scenario-format.md), so a recorded `${…}` or `{$…}`
+   * is text on replay, not a variable or a capture.
+   */
   value(value: string, jidAttribute: boolean): string {
     const known = this.exact.get(value.toLowerCase());
     if (known) return known;
     if (jidAttribute && this.domain && value.length <= 3071 && !/\s/.test(value)) {
       const jid = parseJid(value);
-      const local = jid.local ? `${jid.local}@` : "";
-      const resource = jid.resource !== undefined ? `/${jid.resource}` : "";
-      const bare = this.exact.get(`${local}${jid.domain}`);
+      const local = jid.local ? `${escapeLiterals(jid.local)}@` : "";
+      const resource = jid.resource !== undefined ? `/${escapeLiterals(jid.resource)}` : "";
+      const bare = this.exact.get(`${jid.local ? `${jid.local}@` : ""}${jid.domain}`);
       if (bare && bare.endsWith(".bare}") && resource) return `${bare}${resource}`;
       if (jid.domain === this.domain) return `${local}\${server}${resource}`;
-      if (jid.domain.endsWith(`.${this.domain}`)) return `${local}${jid.domain.slice(0, -this.domain.length)}\${server}${resource}`;
+      if (jid.domain.endsWith(`.${this.domain}`)) return `${local}${escapeLiterals(jid.domain.slice(0, -this.domain.length))}\${server}${resource}`;
     }
-    return value.replace(DELEGATION_NS, "${deleg}");
+    return literal(value);
   }
 
   /** Raw (unparsed) text: known full JIDs, component JIDs and the domain, as plain text substitutions. */
@@ -437,6 +455,16 @@ class Variables {
 
 const JID_ATTRIBUTES = new Set(["to", "from", "jid", "by"]);
 
+/**
+ * Values the server makes up anew on every run, like the ids it chooses: left out of received patterns.
+ * "namespace element" → attributes.
+ */
+const SERVER_CHOSEN: Record<string, string[]> = {
+  "jabber:iq:roster query": ["ver"], // RFC 6121 §2.6 roster versioning: the server's counter
+  "urn:xmpp:delay delay": ["stamp"], // XEP-0203: when the server stored it
+  "urn:xmpp:sid:0 stanza-id": ["id"], // XEP-0359: the archive's id
+};
+
 function rewrite(original: Element, dir: Direction, conn: Conn, vars: Variables, ids: IdPlan): Element {
   const el = parseXml(original.toString());
   const id = el.attrs.id === undefined ? undefined : String(el.attrs.id);
@@ -444,8 +472,10 @@ function rewrite(original: Element, dir: Direction, conn: Conn, vars: Variables,
     const capture = ids.capture(conn.id, id);
     if (capture) el.attrs.id = `{$${capture}}`;
     else if (dir === "down" && !ids.isOurs(id)) delete el.attrs.id;
+    else el.attrs.id = escapeLiterals(id);
   }
   const walk = (node: Element) => {
+    if (dir === "down") for (const name of SERVER_CHOSEN[`${node.attrs.xmlns ?? ""} ${node.name}`] ?? []) delete node.attrs[name];
     for (const [name, raw] of Object.entries(node.attrs)) {
       if (raw === undefined || raw === null) continue;
       const value = String(raw);
@@ -454,7 +484,7 @@ function rewrite(original: Element, dir: Direction, conn: Conn, vars: Variables,
         delete node.attrs[name];
         continue;
       }
-      node.attrs[name] = name === "xmlns" || name.startsWith("xmlns:") ? value.replace(DELEGATION_NS, "${deleg}") : vars.value(value, JID_ATTRIBUTES.has(name));
+      node.attrs[name] = name === "xmlns" || name.startsWith("xmlns:") ? literal(value) : vars.value(value, JID_ATTRIBUTES.has(name));
     }
     node.children = node.children.map((child) => {
       if (typeof child !== "string") {
@@ -464,13 +494,18 @@ function rewrite(original: Element, dir: Direction, conn: Conn, vars: Variables,
       const trimmed = child.trim();
       if (!trimmed) return child;
       const replaced = vars.value(trimmed, false);
-      return replaced === trimmed ? child : child.replace(trimmed, replaced);
+      return replaced === trimmed ? child : child.replace(trimmed, () => replaced);
     });
   };
   walk(el);
   // A stream error's <text/> is the server's own wording (often its parser's message): not something to match.
   if (dir === "down" && el.name === "stream:error") el.children = el.children.filter((c) => typeof c === "string" || c.name !== "text");
   return el;
+}
+
+/** Literal recorded text, escaped, with the delegation namespace as `${deleg}`. */
+function literal(value: string): string {
+  return escapeLiterals(value).replace(DELEGATION_NS, "${deleg}");
 }
 
 // --- text helpers ---------------------------------------------------------------

@@ -122,11 +122,14 @@ export function parseScenario(source: string, file: string): TextScenario {
         i++;
       }
       if (matched.p.block === "alternatives") {
-        (step as { alternatives: ReadingAlternative[] }).alternatives = parseAlternatives(block, firstBlockLine, text, err);
+        (step as { alternatives: ReadingAlternative[] }).alternatives = parseAlternatives(block, firstBlockLine, text, err).map((a) => ({
+          ...a,
+          xml: unescapeLiterals(a.xml, "pattern"),
+        }));
       } else {
         const xml = block.join("\n").trim();
         if (!xml) throw err(lineNo, `step '${text}' needs an indented stanza below it`);
-        (step as { xml: string }).xml = xml;
+        (step as { xml: string }).xml = unescapeLiterals(xml, step.kind === "send" ? "send" : "pattern");
       }
     }
     steps.push(step);
@@ -201,4 +204,36 @@ function list(value: string): string[] {
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/**
+ * The escape of docs/scenario-format.md ("Literal text that looks like a variable"): `\$` is a literal `$`, `\{` a
+ * literal `{`, `\\` a backslash; any other backslash is itself. What the runner gets cannot hold these
+ * literally — it expands `${…}` and `{$…}` in the raw text, and the matcher reads `{any}` / `{$…}` in
+ * decoded values — so in what is sent a literal `$` or `{` becomes a character reference (`&#36;`,
+ * `&#123;`: exact, XML decodes them after the runner's substitutions); in a pattern a literal `$` becomes
+ * `&#36;` and a literal `{` becomes `{` then `{any}` (the matcher has no literal form for `{$…}` and
+ * `{any}`: it accepts anything between the brace and what follows). Escaping either character of `${`
+ * or `{$` is enough.
+ */
+export function unescapeLiterals(xml: string, block: "send" | "pattern"): string {
+  if (!xml.includes("\\")) return xml;
+  return xml.replace(/\\([\\${])/g, (_whole, c: string) => (c === "\\" ? "\\" : c === "$" ? "&#36;" : block === "send" ? "&#123;" : "{{any}"));
+}
+
+/**
+ * What the script writer does to recorded text so that unescapeLiterals gives it back: a backslash
+ * before `\`, `$` or `{` is doubled, a `$` next to a `{` and a `{` opening `{$` or `{any}` get one.
+ */
+export function escapeLiterals(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    const next = text[i + 1];
+    if (c === "\\") out += next === "\\" || next === "$" || next === "{" ? "\\\\" : "\\";
+    else if (c === "$") out += next === "{" || text[i - 1] === "{" ? "\\$" : "$";
+    else if (c === "{") out += next === "$" || text.startsWith("{any}", i) ? "\\{" : "{";
+    else out += c;
+  }
+  return out;
 }
