@@ -76,7 +76,9 @@ describe("report files", () => {
     expect(html).not.toMatch(/\bsrc=["']?https?:/i);
     for (const secret of SECRETS) expect(html).not.toContain(secret);
     expect(html).toContain("[redacted]");
-    for (const r of run.requirements) if (r.anchor) expect(html).toContain(`https://xmpp.org/extensions/xep-0355.html#${r.anchor}`);
+    // Each row links into its own XEP (the mock server declares both, so XEP-0356's rows are here too, untested).
+    for (const r of run.requirements) if (r.anchor) expect(html).toContain(`https://xmpp.org/extensions/xep-${r.spec}.html#${r.anchor}`);
+    expect(new Set(run.requirements.map((r) => r.spec))).toEqual(new Set(["0355", "0356"]));
   });
 
   it("the sequence model marks the offending stanza and the one that never arrived", () => {
@@ -98,7 +100,7 @@ describe("report files", () => {
 
   it("summary.md names the failing requirements with their reasons", () => {
     const md = buildMarkdownSummary(run);
-    expect(md).toMatch(/^## ❌ XEP-0355 conformance: not compliant/);
+    expect(md).toMatch(/^## ❌ XEP-0355 \+ XEP-0356 conformance: not compliant/);
     expect(md).toContain("| MUST ❌ |");
     expect(md).toMatch(/- \*\*SRV-REP-05\*\* \(MUST\).*expected &lt;iq type='error'/);
     expect(md).toMatch(/- \*\*SRV-UNA-01\*\* \(MUST\)/);
@@ -112,15 +114,19 @@ describe("report files", () => {
     expect(html).toContain('<span class="badge v-untested">UNTESTED</span>');
   });
 
-  it("badge.svg is a red badge with the MUST count", () => {
+  it("badge.svg is a red badge with the MUST count of each specification", () => {
     const svg = buildBadge(run);
     const root = parseXml(svg);
     expect(root.name).toBe("svg");
     const content = badgeContent(run);
     expect(content.state).toBe("failing");
-    expect(content.message).toMatch(/^MUST \d+\/\d+( · SHOULD \d+\/\d+)?$/);
-    expect(svg).toContain(content.colour);
-    expect(svg).toContain(`XEP-0355: ${content.message}`);
+    const [delegation, privilege] = content.segments;
+    expect(content.segments.map((x) => [x.label, x.state])).toEqual([["XEP-0355", "failing"], ["XEP-0356", "untested"]]);
+    expect(delegation.message).toMatch(/^MUST \d+\/\d+( · SHOULD \d+\/\d+)?$/);
+    expect(privilege.message).toMatch(/^incomplete · MUST 0\/\d+/);
+    expect(svg).toContain(delegation.colour);
+    expect(svg).toContain(privilege.colour);
+    expect(svg).toContain(`XEP-0355: ${delegation.message}; XEP-0356: ${privilege.message}`);
   });
 });
 
@@ -189,9 +195,13 @@ describe.skipIf(!HAVE_CHROMIUM)("HTML report in headless Chromium", () => {
       page.on("pageerror", (err) => errors.push(err.message));
       await page.goto(`file://${join(dir, "index.html")}`);
 
-      expect(await page.title()).toMatch(/^XEP-0355 conformance — not compliant/);
+      expect(await page.title()).toMatch(/^XEP-0355 \+ XEP-0356 conformance — not compliant/);
       expect(await page.locator("#overall-verdict").textContent()).toBe("Not compliant");
-      expect(await page.locator(".card[data-level]").count()).toBe(5);
+      // Five level cards per specification, and each specification's own verdict.
+      expect(await page.locator(".card[data-level]").count()).toBe(10);
+      expect(await page.locator("#spec-0355 .card[data-level]").count()).toBe(5);
+      expect(await page.locator('[data-spec-verdict="0355"]').textContent()).toBe("Not compliant");
+      expect(await page.locator('[data-spec-verdict="0356"]').textContent()).toBe("Incomplete");
       expect(await page.locator("table.reqs tr.req").count()).toBe(run.requirements.length);
       expect(await page.locator("#req-SRV-REP-05 .badge").textContent()).toBe("FAIL");
 

@@ -247,7 +247,8 @@ describe("console", () => {
   it("formats the requirement table grouped by section with aligned columns", () => {
     const table = formatRequirementTable(makeRun().requirements, { color: false, scenarios: SERVER_SCENARIOS });
     const lines = table.split("\n");
-    expect(lines[0]).toBe("B. Server — forwarding");
+    expect(lines[0]).toBe("== XEP-0355 Namespace Delegation 0.5 — https://xmpp.org/extensions/xep-0355.html");
+    expect(lines[2]).toBe("B. Server — forwarding");
     expect(lines).toContain("C. Server — handling the ME's reply");
     const rows = lines.filter((l) => l.startsWith("  SRV-"));
     expect(rows).toHaveLength(9);
@@ -471,7 +472,7 @@ describe("readings and untested requirements in every report", () => {
     const out = suite.getChildText("system-out") ?? "";
     expect(out).toContain("readings of ambiguous requirements (either reading is accepted):\n  SRV-REP-07: lenient");
     expect(out).toContain("untested (they apply, but no scenario verifies them):\n  SRV-DSC-01 (MUST)");
-    expect(out.split("\n")[0]).toMatch(/^not compliant: /);
+    expect(out.split("\n")[0]).toMatch(/^XEP-0355: not compliant: /);
     const tc = suite.getChildren("testcase").find((c) => String(c.attrs.name).startsWith(`${READING_SCENARIO.id} — `));
     expect(tc?.getChild("properties")).toBeUndefined();
     expect(tc?.getChildText("system-out")).toContain("readings: SRV-REP-07=lenient");

@@ -18,6 +18,7 @@ export interface Requirement {
   text: string;
 }
 
+/** XEP-0355's URL only: a requirement's link is anchorUrl(requirement), which knows its XEP. */
 export const XEP_URL = SPECIFICATIONS["0355"].url;
 
 export function cataloguePath(spec: SpecId): string {
@@ -81,7 +82,8 @@ export function requirementById(id: string): Requirement | undefined {
   return loadCatalogue(specOfRequirement(id)).find((r) => r.id === id);
 }
 
-export function anchorUrl(req: Requirement): string {
+/** A requirement's link into its own XEP (a catalogue row or a RequirementResult). */
+export function anchorUrl(req: Pick<Requirement, "spec" | "anchor">): string {
   return `${SPECIFICATIONS[req.spec].url}#${req.anchor}`;
 }
 
@@ -102,8 +104,22 @@ export const NOT_IN_VERSION_1 = [
 ];
 
 /**
- * Sections whose every row needs an optional feature (#impl 1: "a server MAY implement admin mode
- * only"; section H: "An ME MAY use admin mode only"): a target that does not declare it gets
- * not-supported for them, one that does gets untested where no scenario exists.
+ * Per specification, the catalogue sections whose every row needs an optional feature (XEP-0355
+ * #impl 1: "a server MAY implement admin mode only"; section H: "An ME MAY use admin mode only"): a
+ * target that does not declare it gets not-supported for them, one that does gets untested where no
+ * scenario exists. Section letters are per catalogue: XEP-0356's F and H are other sections.
  */
-export const SECTION_NEEDS: Readonly<Record<string, Need>> = { F: "clientMode", H: "clientMode" };
+export const SECTION_NEEDS: Readonly<Record<SpecId, Readonly<Record<string, Need>>>> = {
+  "0355": { F: "clientMode", H: "clientMode" },
+  "0356": {},
+};
+
+/** The optional feature every row of this requirement's section needs, if any (SECTION_NEEDS). */
+export function sectionNeed(r: Pick<Requirement, "spec" | "section">): Need | undefined {
+  return SECTION_NEEDS[r.spec][r.section];
+}
+
+/** A catalogue section's title ("B" of XEP-0356 → "Server — roster access"), keyed by specification and letter. */
+export function sectionTitle(spec: SpecId, section: string): string {
+  return loadCatalogue(spec).find((r) => r.section === section)?.sectionTitle ?? "";
+}

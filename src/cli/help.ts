@@ -50,7 +50,7 @@ ${launchHelpLines("                                  ").join("\n")}
 export const LIST_HELP = `xep0355 list — list scenarios or requirements
 
 Options:
-  --requirements   each catalogue requirement with the scenarios covering it
+  --requirements   each catalogue requirement (XEP-0355, then XEP-0356) with the scenarios covering it
   --role R         server or component (default: both)
   --json           machine-readable output
   -h, --help

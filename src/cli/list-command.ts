@@ -1,5 +1,6 @@
 import { noPositionals, parseCommandArgs } from "./args.js";
-import { loadCatalogue } from "../catalogue/catalogue.js";
+import { loadAllCatalogues } from "../catalogue/catalogue.js";
+import { SPEC_IDS, SPECIFICATIONS } from "../catalogue/specs.js";
 import { belongsToRole } from "../report/aggregate.js";
 import { loadSuite } from "../scenario/load.js";
 import type { Role, Scenario } from "../scenario/model.js";
@@ -18,15 +19,21 @@ export async function listCommand(args: string[]): Promise<number> {
   const scenarios: Scenario[] = (await Promise.all(roles.map((r) => loadSuite(r)))).flat();
 
   if (values.requirements) {
-    const rows = loadCatalogue()
+    const rows = loadAllCatalogues()
       .filter((r) => roles.some((role) => belongsToRole(r.id, role)))
-      .map((r) => ({ id: r.id, level: r.level, scenarios: scenarios.filter((s) => s.requirements.includes(r.id)).map((s) => s.id) }));
+      .map((r) => ({ id: r.id, spec: r.spec, level: r.level, scenarios: scenarios.filter((s) => s.requirements.includes(r.id)).map((s) => s.id) }));
     if (values.json) {
       process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
     } else {
-      for (const row of rows) {
-        const covered = row.scenarios.length ? row.scenarios.join(", ") : "(no scenario)";
-        process.stdout.write(`${row.id.padEnd(11)} ${row.level.padEnd(10)} ${covered}\n`);
+      for (const spec of SPEC_IDS) {
+        const { name, title, version, url } = SPECIFICATIONS[spec];
+        const ofSpec = rows.filter((r) => r.spec === spec);
+        const uncovered = ofSpec.filter((r) => r.scenarios.length === 0).length;
+        process.stdout.write(`${spec === SPEC_IDS[0] ? "" : "\n"}== ${name} ${title} ${version} — ${url} (${ofSpec.length - uncovered}/${ofSpec.length} covered)\n`);
+        for (const row of ofSpec) {
+          const covered = row.scenarios.length ? row.scenarios.join(", ") : "(no scenario)";
+          process.stdout.write(`${row.id.padEnd(11)} ${row.level.padEnd(10)} ${covered}\n`);
+        }
       }
       const uncovered = rows.filter((r) => r.scenarios.length === 0).length;
       process.stdout.write(`\n${rows.length - uncovered}/${rows.length} requirements covered by ${scenarios.length} scenarios\n`);

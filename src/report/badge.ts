@@ -1,25 +1,31 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { RunResult } from "../runner/result.js";
-import { overallVerdict, summarize } from "./aggregate.js";
+import { specGroups, type SpecGroup } from "./by-spec.js";
 
 /**
- * reports/badge.svg: a shields.io-style flat badge, "XEP-0355 | MUST 27/27 · SHOULD 5/7".
- * Green only when compliant; red when a MUST fails, orange when a MUST errored (no failure) or the
- * run was interrupted, grey when a MUST is untested (no scenario verifies it, no failure or error):
- * the last two are prefixed "incomplete".
+ * reports/badge.svg: a shields.io-style flat badge, "XEP-0355 | MUST 27/27 · SHOULD 5/7", with one
+ * such label and message pair per specification the run covered, each in its own colour:
+ * "XEP-0355 | MUST 45/45 | XEP-0356 | MUST 20/23". Green only when compliant; red when a MUST fails,
+ * orange when a MUST errored (no failure) or the run was interrupted, grey when a MUST is untested
+ * (no scenario verifies it, no failure or error): the last two are prefixed "incomplete".
  */
 
 export const BADGE_COLOURS = { green: "#2ea44f", red: "#d73a49", orange: "#e36209", grey: "#9f9f9f", label: "#555" } as const;
 
-export interface BadgeContent {
+export interface BadgeSegment {
   label: string;
   message: string;
   colour: string;
   state: "compliant" | "failing" | "error" | "untested" | "incomplete";
 }
 
-const STATE_COLOUR: Record<BadgeContent["state"], string> = {
+/** The whole badge: one segment per specification; label, message, colour and state are the single one's, or sum them up. */
+export interface BadgeContent extends BadgeSegment {
+  segments: BadgeSegment[];
+}
+
+const STATE_COLOUR: Record<BadgeSegment["state"], string> = {
   compliant: BADGE_COLOURS.green,
   failing: BADGE_COLOURS.red,
   error: BADGE_COLOURS.orange,
@@ -27,13 +33,14 @@ const STATE_COLOUR: Record<BadgeContent["state"], string> = {
   incomplete: BADGE_COLOURS.orange,
 };
 
-export function badgeContent(run: RunResult): BadgeContent {
-  const overall = overallVerdict(run.requirements, { partial: run.partial });
-  const summary = summarize(run.requirements);
+/** Worst first: the state of a badge with several specifications is its worst segment's. */
+const STATE_ORDER: BadgeSegment["state"][] = ["failing", "error", "untested", "incomplete", "compliant"];
+
+function specSegment(run: RunResult, { spec, summary, overall }: SpecGroup): BadgeSegment {
   const parts = [`MUST ${summary.MUST.passed}/${summary.MUST.total}`];
   if (summary.SHOULD.total > 0) parts.push(`SHOULD ${summary.SHOULD.passed}/${summary.SHOULD.total}`);
   let message = parts.join(" · ");
-  let state: BadgeContent["state"] = "compliant";
+  let state: BadgeSegment["state"] = "compliant";
   if (overall.failingMust.length > 0) state = "failing";
   else if (overall.erroredMust.length > 0) state = "error";
   else if (overall.untestedMust.length > 0) state = "untested";
@@ -46,7 +53,25 @@ export function badgeContent(run: RunResult): BadgeContent {
     message = `incomplete · ${message}`;
     if (state === "compliant") state = "incomplete";
   }
-  return { label: "XEP-0355", message, colour: STATE_COLOUR[state], state };
+  return { label: spec.name, message, colour: STATE_COLOUR[state], state };
+}
+
+export function badgeContent(run: RunResult): BadgeContent {
+  const segments = specGroups(run).map((g) => specSegment(run, g));
+  if (segments.length === 1) return { ...segments[0], segments };
+  const state = STATE_ORDER.find((s) => segments.some((x) => x.state === s)) ?? "compliant";
+  return {
+    label: segments.map((x) => x.label).join(" · "),
+    message: segments.map((x) => x.message).join(" | "),
+    colour: STATE_COLOUR[state],
+    state,
+    segments,
+  };
+}
+
+/** What the badge says, for its title and screen readers: "XEP-0355: MUST 45/45; XEP-0356: MUST 20/23". */
+function badgeText(segments: BadgeSegment[]): string {
+  return segments.map((x) => `${x.label}: ${x.message}`).join("; ");
 }
 
 // Advance widths of Verdana at 11px (the shields.io font), enough for the characters badges use.
@@ -67,19 +92,28 @@ function esc(text: string): string {
 }
 
 export function buildBadge(run: RunResult): string {
-  const { label, message, colour } = badgeContent(run);
-  const lw = textWidth(label) + 12;
-  const mw = textWidth(message) + 12;
-  const w = lw + mw;
+  const { segments } = badgeContent(run);
   const text = (x: number, t: string) =>
     `<text x="${x * 10}" y="150" fill="#010101" fill-opacity=".3" transform="scale(.1)" textLength="${(textWidth(t)) * 10}">${esc(t)}</text>` +
     `<text x="${x * 10}" y="140" transform="scale(.1)" fill="#fff" textLength="${textWidth(t) * 10}">${esc(t)}</text>`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="20" role="img" aria-label="${esc(`${label}: ${message}`)}">
-<title>${esc(`${label}: ${message}`)}</title>
+  // Label and message of each specification side by side, left to right.
+  let w = 0;
+  const rects: string[] = [];
+  const texts: string[] = [];
+  for (const { label, message, colour } of segments) {
+    const lw = textWidth(label) + 12;
+    const mw = textWidth(message) + 12;
+    rects.push(`<rect x="${w}" width="${lw}" height="20" fill="${BADGE_COLOURS.label}"/><rect x="${w + lw}" width="${mw}" height="20" fill="${colour}"/>`);
+    texts.push(text(w + lw / 2, label), text(w + lw + mw / 2, message));
+    w += lw + mw;
+  }
+  const said = esc(badgeText(segments));
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="20" role="img" aria-label="${said}">
+<title>${said}</title>
 <linearGradient id="xep0355-badge-s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient>
 <clipPath id="xep0355-badge-r"><rect width="${w}" height="20" rx="3" fill="#fff"/></clipPath>
-<g clip-path="url(#xep0355-badge-r)"><rect width="${lw}" height="20" fill="${BADGE_COLOURS.label}"/><rect x="${lw}" width="${mw}" height="20" fill="${colour}"/><rect width="${w}" height="20" fill="url(#xep0355-badge-s)"/></g>
-<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" text-rendering="geometricPrecision" font-size="110">${text(lw / 2, label)}${text(lw + mw / 2, message)}</g>
+<g clip-path="url(#xep0355-badge-r)">${rects.join("")}<rect width="${w}" height="20" fill="url(#xep0355-badge-s)"/></g>
+<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" text-rendering="geometricPrecision" font-size="110">${texts.join("")}</g>
 </svg>
 `;
 }

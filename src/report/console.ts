@@ -1,6 +1,7 @@
-import { loadCatalogue } from "../catalogue/catalogue.js";
+import type { Specification } from "../catalogue/specs.js";
 import type { RequirementResult, RunResult, ScenarioResult, Verdict } from "../runner/result.js";
-import { LEVEL_GROUPS, overallVerdict, summarize } from "./aggregate.js";
+import { LEVEL_GROUPS, overallVerdict, type Summary } from "./aggregate.js";
+import { requirementsBySpec, sectionGroups, specGroups, specTitle, specVerdictLine, spokenText } from "./by-spec.js";
 
 export interface FormatOptions {
   /** Default: FORCE_COLOR set (and not "0") forces it; else stdout is a TTY and NO_COLOR is unset or empty (https://no-color.org). */
@@ -50,12 +51,6 @@ function scenarioCount(r: RequirementResult): string {
   return `${r.scenarios.length} scenario${r.scenarios.length === 1 ? "" : "s"}`;
 }
 
-function sectionTitles(): Map<string, string> {
-  const titles = new Map<string, string>();
-  for (const r of loadCatalogue()) titles.set(r.section, r.sectionTitle);
-  return titles;
-}
-
 /** "reading: lenient" for an ambiguous requirement whose scenarios recorded the reading the target follows. */
 export function readingLabel(r: RequirementResult): string {
   return r.reading ? `reading: ${r.reading}` : "";
@@ -66,39 +61,46 @@ function ownReason(r: RequirementResult): string {
   return r.reason.startsWith(`${r.id}: `) ? r.reason.slice(r.id.length + 2) : r.reason;
 }
 
+/** "== XEP-0356 Privileged Entity 0.4.1 — https://xmpp.org/extensions/xep-0356.html", bold in colour. */
+function specHeading(spec: Specification, color: boolean): string {
+  const text = `== ${specTitle(spec)} ${spec.version} — ${spec.url}`;
+  return color ? `\x1b[1m${text}\x1b[0m` : text;
+}
+
 /**
- * Requirements grouped by catalogue section, columns ID, level, verdict, scenario count, then the
- * reading of an ambiguous row ("reading: lenient"). With `scenarios` (the run's), non-passing rows
- * also get their reason (e.g. "blocked by failure of SRV-REP-01", "no scenario verifies it").
+ * Requirements by specification (a heading each), then by catalogue section (titled from that
+ * specification's catalogue), columns ID, level, verdict, scenario count, then the reading of an
+ * ambiguous row ("reading: lenient"). With `scenarios` (the run's), non-passing rows also get their
+ * reason (e.g. "blocked by failure of SRV-REP-01", "no scenario verifies it"). Columns line up across
+ * specifications.
  */
 export function formatRequirementTable(
   reqs: RequirementResult[],
   options?: FormatOptions & { scenarios?: ScenarioResult[] },
 ): string {
   const color = useColor(options);
-  const titles = sectionTitles();
   const idWidth = Math.max(2, ...reqs.map((r) => r.id.length));
   const levelWidth = Math.max(5, ...reqs.map((r) => r.level.length));
   const countWidth = Math.max(0, ...reqs.map((r) => scenarioCount(r).length));
   const lines: string[] = [];
-  let section: string | undefined;
-  for (const r of reqs) {
-    if (r.section !== section) {
-      section = r.section;
-      if (lines.length > 0) lines.push("");
-      lines.push(`${r.section}. ${titles.get(r.section) ?? ""}`.trimEnd());
+  for (const { spec, requirements } of requirementsBySpec(reqs)) {
+    if (lines.length > 0) lines.push("");
+    lines.push(specHeading(spec, color));
+    for (const section of sectionGroups(requirements)) {
+      lines.push("", `${section.section}. ${section.title}`.trimEnd());
+      for (const r of section.requirements) {
+        const word = paint(r.verdict, WORDS[r.verdict].padEnd(WORD_WIDTH), color);
+        let line = `  ${r.id.padEnd(idWidth)}  ${r.level.padEnd(levelWidth)}  ${word}  ${scenarioCount(r).padEnd(countWidth)}`;
+        if (r.reading) line += `  ${readingLabel(r)}`;
+        if (options?.scenarios && r.verdict !== "pass" && r.reason) line += `  ${ownReason(r)}`;
+        lines.push(line.trimEnd());
+      }
     }
-    const word = paint(r.verdict, WORDS[r.verdict].padEnd(WORD_WIDTH), color);
-    let line = `  ${r.id.padEnd(idWidth)}  ${r.level.padEnd(levelWidth)}  ${word}  ${scenarioCount(r).padEnd(countWidth)}`;
-    if (r.reading) line += `  ${readingLabel(r)}`;
-    if (options?.scenarios && r.verdict !== "pass" && r.reason) line += `  ${ownReason(r)}`;
-    lines.push(line.trimEnd());
   }
   return lines.join("\n");
 }
 
-export function formatSummary(run: RunResult): string {
-  const summary = summarize(run.requirements);
+function levelLines(summary: Summary): string[] {
   const lines: string[] = [];
   for (const group of LEVEL_GROUPS) {
     const g = summary[group];
@@ -110,8 +112,23 @@ export function formatSummary(run: RunResult): string {
     if (g.notSupported.length > 0) line += `  not supported: ${g.notSupported.length}`;
     lines.push(line);
   }
+  return lines;
+}
+
+/**
+ * Per specification its heading (what each role's target speaks of it), level counts and, when the run
+ * covered several, its compliance line ("XEP-0356: not compliant: …"); last the run's verdict over all.
+ */
+export function formatSummary(run: RunResult): string {
+  const groups = specGroups(run);
+  const lines: string[] = [];
+  for (const g of groups) {
+    lines.push("", `${specTitle(g.spec)} — ${spokenText(g.info, run.targets)}`, ...levelLines(g.summary));
+    if (groups.length > 1) lines.push(`  ${specVerdictLine(g)}`);
+  }
   const overall = overallVerdict(run.requirements, { partial: run.partial });
   const prefix = run.interrupted ? "run interrupted, results incomplete — " : "";
+  if (groups.length > 1) lines.push("");
   lines.push(`${prefix}${overall.line}`);
   return lines.join("\n");
 }

@@ -1,17 +1,20 @@
 import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { loadCatalogue, XEP_URL } from "../catalogue/catalogue.js";
+import { anchorUrl } from "../catalogue/catalogue.js";
+import { SPECIFICATIONS, type SpecId } from "../catalogue/specs.js";
 import type { RequirementResult, RunResult, ScenarioResult, TargetInfo, Verdict } from "../runner/result.js";
 import { type Element } from "../xml/element.js";
-import { LEVEL_GROUPS, levelGroup, overallVerdict, summarize, type LevelGroup, type OverallVerdict } from "./aggregate.js";
+import { LEVEL_GROUPS, levelGroup, overallVerdict, type LevelGroup, type OverallVerdict, type Summary } from "./aggregate.js";
+import { runSpecNames, sectionGroups, specGroups, specTitle, specVerdictLine, spokenText, type SpecGroup } from "./by-spec.js";
 import { buildSequence, failureFocus } from "./sequence.js";
 import { renderSequence } from "./sequence-svg.js";
 import { esc, renderXmlText, resolvePath, type XmlMark } from "./xml-html.js";
 
 /**
  * reports/index.html: one self-contained page (inline CSS and JS, no network, no web fonts) with the
- * run's header, the level counts, the requirement table by catalogue section, and per scenario its
+ * run's header, per specification (src/report/by-spec.ts) its verdict and level counts, the requirement
+ * tables by specification, role and catalogue section, and per scenario (by specification) its
  * verdict, failure explanation (expected vs received, the differing part marked) and a sequence
  * diagram of its stanzas. It shows only what is in the RunResult.
  */
@@ -30,10 +33,6 @@ export function configFingerprint(run: RunResult): string {
   return createHash("sha256").update(JSON.stringify(run.targets)).digest("hex").slice(0, 12);
 }
 
-export function protocolNamespace(version: string): string {
-  return version === "0.4.1" ? "urn:xmpp:delegation:1" : "urn:xmpp:delegation:2";
-}
-
 function badge(v: Verdict): string {
   return `<span class="badge v-${v}">${VERDICT_LABEL[v]}</span>`;
 }
@@ -47,12 +46,12 @@ const ROLE_ORDER: TargetInfo["role"][] = ["server", "component"];
 const scenarioAnchor = (id: string) => `scn-${slug(id)}`;
 const requirementAnchor = (id: string) => `req-${slug(id)}`;
 
-/** Catalogue text is light markdown: `code`, *emphasis*, (#anchor …) references to the XEP. */
-function catalogueText(text: string): string {
+/** Catalogue text is light markdown: `code`, *emphasis*, (#anchor …) references to the row's XEP. */
+function catalogueText(text: string, spec: SpecId): string {
   return esc(text)
     .replace(/`([^`]+)`/g, "<code>$1</code>")
     .replace(/\*([^*]+)\*/g, "<em>$1</em>")
-    .replace(/\(#([\w-]+)([^)]*)\)/g, (_w, anchor: string, rest: string) => `(<a href="${XEP_URL}#${anchor}">#${anchor}${rest}</a>)`);
+    .replace(/\(#([\w-]+)([^)]*)\)/g, (_w, anchor: string, rest: string) => `(<a href="${SPECIFICATIONS[spec].url}#${anchor}">#${anchor}${rest}</a>)`);
 }
 
 function formatDate(iso: string): string {
@@ -72,13 +71,14 @@ function formatDuration(ms: number): string {
 /** The header's verdict: an interrupted run, or one whose only MUST gap is untested ones, is incomplete. */
 export function pageVerdict(run: RunResult, overall: OverallVerdict): { state: string; word: string } {
   if (run.interrupted) return { state: "incomplete", word: "Incomplete run" };
+  if (overall.partial) return { state: "incomplete", word: "Partial run" };
   if (overall.compliant) return { state: "compliant", word: "Compliant" };
   if (overall.failingMust.length > 0) return { state: "not-compliant", word: "Not compliant" };
   if (overall.erroredMust.length > 0) return { state: "errored", word: "Not compliant" };
   return { state: "untested", word: "Incomplete" };
 }
 
-function headerHtml(run: RunResult): string {
+function headerHtml(run: RunResult, groups: SpecGroup[]): string {
   const overall = overallVerdict(run.requirements, { partial: run.partial });
   const { state, word } = pageVerdict(run, overall);
   const targets = run.targets.length > 0 ? run.targets : [];
@@ -89,14 +89,14 @@ function headerHtml(run: RunResult): string {
         `<div class="meta-item wide"><span class="k">${esc(t.role)} target</span><span class="v"><strong>${esc(t.software ?? "unknown software")}</strong> — ${esc(t.name)}</span></div>`,
     )
     .join("");
-  const protocols = [...new Set(targets.map((t) => `XEP-0355 ${t.protocolVersion} (${protocolNamespace(t.protocolVersion)})`))].join("; ") || "—";
+  const protocols = [...new Set(groups.flatMap((g) => g.info.targets.map((t) => `${g.spec.name} ${t.version} (${t.namespace})`)))].join("; ") || "—";
   const fp = configFingerprint(run);
   return `<header class="top">
   <div class="top-inner">
     <div class="title-row">
       <div>
         <div class="eyebrow">Conformance report</div>
-        <h1>XEP-0355 Namespace Delegation</h1>
+        <h1>${groups.map((g) => esc(specTitle(g.spec))).join(" · ")}</h1>
       </div>
       <div class="verdict verdict-${state}" id="overall-verdict">${word}</div>
     </div>
@@ -112,8 +112,7 @@ function headerHtml(run: RunResult): string {
 </header>`;
 }
 
-function levelCards(run: RunResult): string {
-  const summary = summarize(run.requirements);
+function levelCards(summary: Summary, spec: SpecGroup["spec"]): string {
   const cards = LEVEL_GROUPS.map((g: LevelGroup) => {
     const s = summary[g];
     const cls =
@@ -140,30 +139,45 @@ function levelCards(run: RunResult): string {
   ${note ? `<div class="card-note">${note}</div>` : ""}
 </div>`;
   });
-  return `<section class="cards" aria-label="verdict per level">${cards.join("")}</section>`;
+  return `<section class="cards" aria-label="${esc(spec.name)} verdict per level">${cards.join("")}</section>`;
+}
+
+/** Per specification: its name, title, version and link, its verdict and compliance line, what the targets speak, its level cards. */
+function specOverview(run: RunResult, groups: SpecGroup[]): string {
+  return groups
+    .map((g) => {
+      const { state, word } = pageVerdict(run, g.overall);
+      return `<section class="spec-overview" id="spec-${g.spec.id}" data-spec="${g.spec.id}">
+<div class="spec-title"><h2>${esc(specTitle(g.spec))}</h2><span class="spec-version">version ${esc(g.spec.version)}</span><a class="spec-url" href="${esc(g.spec.url)}">${esc(g.spec.url)}</a><span class="spec-verdict verdict-${state}" data-spec-verdict="${g.spec.id}">${word}</span></div>
+<p class="spec-line">${esc(specVerdictLine(g))} <span class="muted">· ${esc(spokenText(g.info, run.targets))}</span></p>
+${levelCards(g.summary, g.spec)}
+</section>`;
+    })
+    .join("\n");
 }
 
 // ——— requirements ————————————————————————————————————————————————————————————
 
-function requirementTables(run: RunResult): string {
-  const titles = new Map(loadCatalogue().map((r) => [r.section, r.sectionTitle]));
+function requirementTables(run: RunResult, groups: SpecGroup[]): string {
   const verdictOf = new Map(run.scenarios.map((s) => [s.id, s.verdict]));
-  const roles = ROLE_ORDER.filter((role) => run.requirements.some((r) => r.role === role));
   const out: string[] = [];
-  for (const role of roles) {
-    const reqs = run.requirements.filter((r) => r.role === role);
-    if (roles.length > 1) out.push(`<h3 class="role-head">${role === "server" ? "Server role" : "Component role"}</h3>`);
-    const sections = [...new Set(reqs.map((r) => r.section))];
-    for (const section of sections) {
-      const rows = reqs.filter((r) => r.section === section);
-      const counts = rows.filter((r) => r.verdict === "pass").length;
-      const applicable = rows.filter((r) => r.verdict !== "not-applicable").length;
-      out.push(`<div class="req-section" data-section="${esc(section)}">
-<h4><span class="sec-letter">${esc(section)}</span> ${esc(titles.get(section) ?? "")}<span class="sec-count">${counts}/${applicable} pass</span></h4>
+  for (const g of groups) {
+    if (g.requirements.length === 0) continue;
+    out.push(`<h3 class="spec-head" id="reqs-${g.spec.id}">${esc(specTitle(g.spec))} <a class="spec-url" href="${esc(g.spec.url)}">${esc(g.spec.url)}</a></h3>`);
+    const roles = ROLE_ORDER.filter((role) => g.requirements.some((r) => r.role === role));
+    for (const role of roles) {
+      const reqs = g.requirements.filter((r) => r.role === role);
+      if (roles.length > 1) out.push(`<h4 class="role-head">${role === "server" ? "Server role" : "Component role"}</h4>`);
+      for (const { spec, section, title, requirements: rows } of sectionGroups(reqs)) {
+        const counts = rows.filter((r) => r.verdict === "pass").length;
+        const applicable = rows.filter((r) => r.verdict !== "not-applicable").length;
+        out.push(`<div class="req-section" data-spec="${spec}" data-section="${esc(section)}">
+<h4><span class="sec-letter">${esc(section)}</span> ${esc(title)}<span class="sec-count">${counts}/${applicable} pass</span></h4>
 <table class="reqs">
 <thead><tr><th class="c-id">ID</th><th class="c-level">Level</th><th class="c-verdict">Verdict</th><th>Requirement</th><th class="c-spec">Spec</th><th class="c-scn">Scenarios</th></tr></thead>
 <tbody>${rows.map((r) => requirementRow(r, verdictOf)).join("")}</tbody>
 </table></div>`);
+      }
     }
   }
   return out.join("\n");
@@ -178,11 +192,11 @@ function requirementRow(r: RequirementResult, verdictOf: Map<string, Verdict>): 
   const reasonText = r.reason.startsWith(`${r.id}: `) ? r.reason.slice(r.id.length + 2) : r.reason;
   const reason = r.verdict !== "pass" && reasonText ? `<div class="reason">${esc(reasonText)}</div>` : "";
   const reading = r.reading ? `<div class="reading" title="which reading of this ambiguous rule the target follows (either is accepted)">reading: <strong>${esc(r.reading)}</strong></div>` : "";
-  const anchor = r.anchor ? `<a class="spec" href="${XEP_URL}#${esc(r.anchor)}" title="XEP-0355 §${esc(r.anchor)}">#${esc(r.anchor)}</a>` : "";
+  const anchor = r.anchor ? `<a class="spec" href="${esc(anchorUrl(r))}" title="${SPECIFICATIONS[r.spec].name} §${esc(r.anchor)}">#${esc(r.anchor)}</a>` : "";
   const readingAttr = r.reading ? ` data-reading="${esc(r.reading)}"` : "";
   return `<tr id="${requirementAnchor(r.id)}" class="req row-${r.verdict}" data-verdict="${r.verdict}"${readingAttr}>
 <td class="c-id"><code>${esc(r.id)}</code></td><td class="c-level"><span class="level l-${slug(levelGroup(r.level))}">${esc(r.level)}</span></td>
-<td class="c-verdict">${badge(r.verdict)}${reading}</td><td class="c-text">${catalogueText(r.text)}${reason}</td><td class="c-spec">${anchor}</td><td class="c-scn">${scenarios}</td></tr>`;
+<td class="c-verdict">${badge(r.verdict)}${reading}</td><td class="c-text">${catalogueText(r.text, r.spec)}${reason}</td><td class="c-spec">${anchor}</td><td class="c-scn">${scenarios}</td></tr>`;
 }
 
 // ——— scenarios ————————————————————————————————————————————————————————————————
@@ -287,13 +301,17 @@ ${readingChips}${reason}${explanation(s)}${notes}${diagram}
 </div></details>`;
 }
 
-function scenarioList(run: RunResult): string {
-  const roles = ROLE_ORDER.filter((role) => run.scenarios.some((s) => s.role === role));
+function scenarioList(run: RunResult, groups: SpecGroup[]): string {
   const out: string[] = [];
   let index = 0;
-  for (const role of roles) {
-    if (roles.length > 1) out.push(`<h3 class="role-head">${role === "server" ? "Server role" : "Component role"}</h3>`);
-    for (const s of run.scenarios.filter((x) => x.role === role)) out.push(scenarioHtml(s, index++, run));
+  const withScenarios = groups.filter((g) => g.scenarios.length > 0);
+  for (const g of withScenarios) {
+    if (withScenarios.length > 1) out.push(`<h3 class="spec-head">${esc(specTitle(g.spec))}</h3>`);
+    const roles = ROLE_ORDER.filter((role) => g.scenarios.some((s) => s.role === role));
+    for (const role of roles) {
+      if (roles.length > 1) out.push(`<h4 class="role-head">${role === "server" ? "Server role" : "Component role"}</h4>`);
+      for (const s of g.scenarios.filter((x) => x.role === role)) out.push(scenarioHtml(s, index++, run));
+    }
   }
   return out.join("\n");
 }
@@ -311,7 +329,8 @@ function scenarioCounts(run: RunResult): string {
 
 export function buildHtmlReport(run: RunResult): string {
   const overall = overallVerdict(run.requirements, { partial: run.partial });
-  const title = `XEP-0355 conformance — ${pageVerdict(run, overall).word.toLowerCase().replace(" run", "")}${run.targets[0]?.software ? ` — ${run.targets[0].software}` : ""}`;
+  const groups = specGroups(run);
+  const title = `${runSpecNames(groups)} conformance — ${pageVerdict(run, overall).word.toLowerCase().replace(" run", "")}${run.targets[0]?.software ? ` — ${run.targets[0].software}` : ""}`;
   const problems = run.requirements.filter((r) => r.verdict === "fail" || r.verdict === "error" || r.verdict === "untested").length;
   return `<!DOCTYPE html>
 <html lang="en">
@@ -323,27 +342,27 @@ export function buildHtmlReport(run: RunResult): string {
 <style>${CSS}</style>
 </head>
 <body>
-${headerHtml(run)}
+${headerHtml(run, groups)}
 <main>
-${levelCards(run)}
+${specOverview(run, groups)}
 <nav class="toolbar">
   <div class="seg-ctl" role="group" aria-label="filter">
     <button type="button" data-filter="all" class="on">All</button>
     <button type="button" data-filter="problems">Problems only${problems ? ` <span class="pill">${problems}</span>` : ""}</button>
   </div>
-  <div class="jump"><a href="#requirements">Requirements</a><a href="#scenarios">Scenarios</a></div>
+  <div class="jump"><a href="#requirements">Requirements</a>${groups.length > 1 ? groups.filter((g) => g.requirements.length > 0).map((g) => `<a href="#reqs-${g.spec.id}">${esc(g.spec.name)}</a>`).join("") : ""}<a href="#scenarios">Scenarios</a></div>
   <div class="seg-ctl"><button type="button" data-expand="1">Expand all</button><button type="button" data-expand="0">Collapse all</button></div>
 </nav>
 <section id="requirements">
-<h2>Requirements <span class="h-sub">${run.requirements.length} from the catalogue, grouped by section</span></h2>
-${run.requirements.length ? requirementTables(run) : `<p class="muted">No requirements were evaluated.</p>`}
+<h2>Requirements <span class="h-sub">${run.requirements.length} from the ${groups.length > 1 ? "catalogues, grouped by specification and section" : "catalogue, grouped by section"}</span></h2>
+${run.requirements.length ? requirementTables(run, groups) : `<p class="muted">No requirements were evaluated.</p>`}
 </section>
 <section id="scenarios">
 <h2>Scenarios <span class="h-sub">${scenarioCounts(run)}</span></h2>
-${run.scenarios.length ? scenarioList(run) : `<p class="muted">No scenario ran.</p>`}
+${run.scenarios.length ? scenarioList(run, groups) : `<p class="muted">No scenario ran.</p>`}
 </section>
 </main>
-<footer>Generated by xep0355-conformance ${esc(run.suiteVersion)} · spec: <a href="${XEP_URL}">${XEP_URL}</a> · secrets in transcripts are redacted before they are recorded</footer>
+<footer>Generated by xep0355-conformance ${esc(run.suiteVersion)} · ${groups.length > 1 ? "specs" : "spec"}: ${groups.map((g) => `<a href="${esc(g.spec.url)}">${esc(g.spec.url)}</a>`).join(", ")} · secrets of the target file, and what the suite derived from them, are redacted throughout</footer>
 <script>${JS}</script>
 </body>
 </html>
@@ -461,6 +480,14 @@ h1 { margin: 2px 0 0; font-size: 26px; font-weight: 650; letter-spacing: -.01em;
 
 main { max-width: 1280px; margin: 0 auto; padding: 22px 32px 40px; }
 .cards { display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 14px; }
+.spec-overview + .spec-overview { margin-top: 18px; }
+.spec-title { display: flex; align-items: baseline; gap: 12px; flex-wrap: wrap; }
+.spec-title h2 { margin: 0; font-size: 18px; }
+.spec-version { color: var(--muted); font-size: 13px; }
+.spec-url { font-size: 12.5px; overflow-wrap: anywhere; }
+.spec-verdict { margin-left: auto; font-weight: 700; font-size: 12.5px; padding: 3px 12px; border-radius: 999px; white-space: nowrap; }
+.spec-line { margin: 4px 0 10px; font-size: 13.5px; overflow-wrap: anywhere; }
+.spec-head { font-size: 16px; margin: 24px 0 4px; display: flex; align-items: baseline; gap: 12px; flex-wrap: wrap; }
 .card { background: var(--panel); border: 1px solid var(--line); border-radius: 12px; padding: 14px 16px 12px; border-top: 4px solid var(--na); }
 .card-good { border-top-color: var(--pass); } .card-bad { border-top-color: var(--fail); } .card-warn { border-top-color: var(--error); }
 .card-partial { border-top-color: #d4a72c; } .card-untested { border-top-color: #8b5cf6; } .card-none { opacity: .65; }

@@ -1,5 +1,6 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
+import { SPEC_IDS } from "../catalogue/specs.js";
 import type { RunResult } from "../runner/result.js";
 
 /** The subset of JSON Schema (draft 2020-12) that RESULTS_SCHEMA uses. */
@@ -37,7 +38,7 @@ const str = (description?: string): JsonSchema => (description ? { type: "string
 export const RESULTS_SCHEMA: JsonSchema = {
   $schema: "https://json-schema.org/draft/2020-12/schema",
   $id: "urn:xep0355-conformance:results",
-  title: "XEP-0355 conformance run",
+  title: "xep0355-conformance run (XEP-0355 Namespace Delegation, XEP-0356 Privileged Entity)",
   type: "object",
   required: ["suiteVersion", "startedAt", "durationMs", "targets", "interrupted", "scenarios", "requirements"],
   additionalProperties: false,
@@ -67,12 +68,43 @@ export const RESULTS_SCHEMA: JsonSchema = {
     },
     interrupted: { type: "boolean", description: "true when the run was stopped before all scenarios finished" },
     partial: { type: "boolean", description: "true for a run of selected scenarios (--only): only the requirements they cover are reported, and compliance is not claimed" },
+    specs: {
+      type: "array",
+      description: "the specifications the run covered, in catalogue order (a partial run: those of its requirements); absent in results of versions before XEP-0356",
+      items: {
+        type: "object",
+        required: ["id", "name", "title", "url", "version", "targets"],
+        additionalProperties: false,
+        properties: {
+          id: { $ref: "#/$defs/spec" },
+          name: str("e.g. XEP-0355"),
+          title: str("e.g. Namespace Delegation"),
+          url: str("the XEP's URL"),
+          version: str("the XEP version the catalogue restates: the rules checked"),
+          targets: {
+            type: "array",
+            description: "each role whose target declares the specification (none: it was selected but the target does not declare it, so its requirements are not-supported)",
+            items: {
+              type: "object",
+              required: ["role", "version", "namespace"],
+              additionalProperties: false,
+              properties: {
+                role: { $ref: "#/$defs/role" },
+                version: str("the XEP version the target speaks"),
+                namespace: str("that version's namespace, e.g. urn:xmpp:privilege:2"),
+              },
+            },
+          },
+        },
+      },
+    },
     scenarios: { type: "array", items: { $ref: "#/$defs/scenario" } },
     requirements: { type: "array", items: { $ref: "#/$defs/requirement" } },
   },
   $defs: {
     verdict,
     role,
+    spec: { type: "string", enum: SPEC_IDS, description: "a specification: 0355 (XEP-0355 Namespace Delegation) or 0356 (XEP-0356 Privileged Entity)" },
     level: { type: "string", enum: ["MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "MAY", "implied", "ambiguous"] },
     transcriptEntry: {
       type: "object",
@@ -126,7 +158,7 @@ export const RESULTS_SCHEMA: JsonSchema = {
       additionalProperties: false,
       properties: {
         id: str(),
-        spec: { type: "string", enum: ["0355", "0356"], description: "the specification whose catalogue holds the row: XEP-0355 or XEP-0356" },
+        spec: { $ref: "#/$defs/spec", description: "the specification whose catalogue holds the row" },
         role: { $ref: "#/$defs/role" },
         reason: str("why, when the verdict is not pass"),
         level: { $ref: "#/$defs/level" },
@@ -141,7 +173,27 @@ export const RESULTS_SCHEMA: JsonSchema = {
   },
 };
 
+/**
+ * Writes `JSON.stringify(run, null, 2)` and a newline, scenario by scenario: the text of a whole
+ * run (transcripts included) is never one string in memory.
+ */
 export async function writeJsonReport(run: RunResult, path: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, JSON.stringify(run, null, 2) + "\n", "utf8");
+  const file = await open(path, "w");
+  try {
+    const scenarios = run.scenarios;
+    const head = JSON.stringify(Object.fromEntries(Object.entries(run).map(([k, v]) => [k, k === "scenarios" ? [] : v])), null, 2);
+    // The same key order as the RunResult: the scenarios go where their empty list is.
+    const [before, after] = head.split(/(?<=\n  "scenarios": )\[\]/);
+    await file.write(before);
+    if (scenarios.length === 0) await file.write("[]");
+    else {
+      await file.write("[\n");
+      for (const [i, s] of scenarios.entries()) await file.write(`    ${JSON.stringify(s, null, 2).replace(/\n/g, "\n    ")}${i < scenarios.length - 1 ? "," : ""}\n`);
+      await file.write("  ]");
+    }
+    await file.write(`${after}\n`);
+  } finally {
+    await file.close();
+  }
 }

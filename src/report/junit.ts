@@ -7,12 +7,15 @@ import type { Level } from "../catalogue/catalogue.js";
 import type { RequirementResult, RunResult, ScenarioResult } from "../runner/result.js";
 import { childElements, parseXml, type Element } from "../xml/element.js";
 import { overallVerdict, sectionPrefix, type Role } from "./aggregate.js";
+import { specGroups, type SpecGroup } from "./by-spec.js";
 
 /**
  * junit.xml, valid against the Jenkins JUnit schema (test/fixtures/jenkins-junit.xsd): a test case has
  * only name, classname and time, and <skipped> holds text, not attributes; so what a scenario adds
  * (requirements, level, section, XEP link, scenario file, readings, notes, transcript) goes into its
  * <system-out>, and what a role's requirements add into suite properties and the suite's <system-out>.
+ * One suite per specification and role (src/report/by-spec.ts): xep0355.server, xep0355.component,
+ * xep0356.server, xep0356.component.
  */
 
 export interface JunitOptions {
@@ -98,9 +101,14 @@ function testCaseOutput(s: ScenarioResult, run: RunResult, transcript: string | 
   return lines.join("\n");
 }
 
-function addTestCase(tc: TestCase, s: ScenarioResult, run: RunResult, options: JunitOptions): string | undefined {
+/** "xep0355.server", "xep0356.component": a suite's name, and its test cases' classname prefix. */
+function suiteName(group: SpecGroup, role: Role): string {
+  return `xep${group.spec.id}.${role}`;
+}
+
+function addTestCase(tc: TestCase, s: ScenarioResult, run: RunResult, options: JunitOptions, suite: string): string | undefined {
   const first = s.requirements[0];
-  tc.className(first ? `xep0355.${s.role}.${sectionPrefix(first)}` : `xep0355.${s.role}`)
+  tc.className(first ? `${suite}.${sectionPrefix(first)}` : suite)
     .name(`${s.id} — ${s.title}`)
     .time(seconds(s.durationMs));
   const written = options.transcriptPath?.(s);
@@ -139,10 +147,10 @@ function addRequirementProperties(suite: TestSuite, reqs: RequirementResult[]): 
   if (untested.length > 0) suite.property("untested", untested.join(","));
 }
 
-/** The same for people, as the suite's <system-out>: the role's verdict line, readings, untested requirements. */
-function suiteOutput(reqs: RequirementResult[], partial?: boolean): string | undefined {
+/** The same for people, as the suite's <system-out>: the role's verdict line for the specification, readings, untested requirements. */
+function suiteOutput(group: SpecGroup, reqs: RequirementResult[], partial?: boolean): string | undefined {
   if (reqs.length === 0) return undefined;
-  const lines = [overallVerdict(reqs, { partial }).line];
+  const lines = [`${group.spec.name}: ${overallVerdict(reqs, { partial }).line}`];
   const withReading = reqs.filter((r) => r.reading);
   if (withReading.length > 0) {
     lines.push("readings of ambiguous requirements (either reading is accepted):", ...withReading.map((r) => `  ${r.id}: ${r.reading}`));
@@ -184,28 +192,39 @@ function finishXml(xml: string, messages: (string | undefined)[], suiteOutputs: 
 export function buildJunitXml(run: RunResult, options: JunitOptions = {}): string {
   const wallClock = seconds(run.durationMs);
   const builder = rootBuilder.newBuilder().name("xep0355");
-  const roles = ROLES.filter((r) => run.scenarios.some((s) => s.role === r));
+  const groups = specGroups(run);
+  // A suite per specification and role that has scenarios or requirements; with neither, one per target.
+  let suites = groups.flatMap((group) =>
+    ROLES.filter((role) => group.scenarios.some((s) => s.role === role) || group.requirements.some((r) => r.role === role)).map((role) => ({ group, role })),
+  );
+  if (suites.length === 0) suites = run.targets.map((t) => ({ group: groups[0], role: t.role }));
   const skippedMessages: (string | undefined)[] = [];
   const suiteOutputs: (string | undefined)[] = [];
-  for (const role of roles.length > 0 ? roles : run.targets.map((t) => t.role)) {
+  for (const { group, role } of suites) {
     const target = run.targets.find((t) => t.role === role);
-    const scenarios = run.scenarios.filter((s) => s.role === role);
+    const spoken = group.info.targets.find((t) => t.role === role);
+    const scenarios = group.scenarios.filter((s) => s.role === role);
+    const name = suiteName(group, role);
     const suite = builder
       .testSuite()
-      .name(`xep0355.${role}`)
+      .name(name)
       .timestamp(junitTimestamp(run.startedAt))
       .time(wallClock);
+    suite.property("spec", group.spec.name);
     if (target) {
       suite.property("target", target.name);
-      suite.property("protocolVersion", target.protocolVersion);
+      // The version the target speaks of this suite's specification.
+      const version = spoken?.version ?? (group.spec.id === "0355" ? target.protocolVersion : undefined);
+      if (version) suite.property("protocolVersion", version);
+      if (spoken?.namespace) suite.property("namespace", spoken.namespace);
       if (target.software) suite.property("software", target.software);
     }
     suite.property("suiteVersion", run.suiteVersion);
     if (run.interrupted) suite.property("interrupted", "true");
-    const reqs = run.requirements.filter((r) => r.role === role);
+    const reqs = group.requirements.filter((r) => r.role === role);
     addRequirementProperties(suite, reqs);
-    suiteOutputs.push(suiteOutput(reqs, run.partial));
-    for (const s of scenarios) skippedMessages.push(addTestCase(suite.testCase(), s, run, options));
+    suiteOutputs.push(suiteOutput(group, reqs, run.partial));
+    for (const s of scenarios) skippedMessages.push(addTestCase(suite.testCase(), s, run, options, name));
   }
   return finishXml(builder.build(), skippedMessages, suiteOutputs, wallClock);
 }

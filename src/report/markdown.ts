@@ -1,18 +1,20 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { isMandatory } from "../catalogue/catalogue.js";
-import { SPECIFICATIONS, specOfRequirement } from "../catalogue/specs.js";
+import { anchorUrl, isMandatory } from "../catalogue/catalogue.js";
+import { SPECIFICATIONS, type SpecId } from "../catalogue/specs.js";
 import type { RequirementResult, RunResult, ScenarioResult } from "../runner/result.js";
-import { LEVEL_GROUPS, overallVerdict, summarize, type OverallVerdict } from "./aggregate.js";
+import { LEVEL_GROUPS, overallVerdict, type OverallVerdict } from "./aggregate.js";
+import { runSpecNames, specGroups, specTitle, specVerdictLine, spokenText, type SpecGroup } from "./by-spec.js";
 import { configFingerprint } from "./html.js";
 import { mermaidSequence } from "./mermaid.js";
 import { transcriptFileName } from "./transcripts.js";
 
 /**
- * reports/summary.md, meant for $GITHUB_STEP_SUMMARY (GitHub-flavoured markdown): the verdict line,
- * the counts per level, the failing, erroring, untested and not-supported requirements with one-line
- * reasons, the reading the target follows of each ambiguous requirement, and a Mermaid sequence
- * diagram of each failing (then erroring) scenario's stanzas.
+ * reports/summary.md, meant for $GITHUB_STEP_SUMMARY (GitHub-flavoured markdown): the verdict line;
+ * per specification (src/report/by-spec.ts) its verdict, the counts per level, the failing, erroring,
+ * untested and not-supported requirements with one-line reasons and the reading the target follows of
+ * each ambiguous requirement; then a Mermaid sequence diagram of each failing (then erroring)
+ * scenario's stanzas.
  */
 
 const MAX_REASON = 220;
@@ -52,7 +54,7 @@ function requirementLine(r: RequirementResult): string {
 }
 
 function specLink(r: RequirementResult): string {
-  return r.anchor ? ` ([§${r.anchor}](${SPECIFICATIONS[specOfRequirement(r.id)].url}#${r.anchor}))` : "";
+  return r.anchor ? ` ([§${r.anchor}](${anchorUrl(r)}))` : "";
 }
 
 /** "- **SRV-REP-07** (ambiguous): **lenient** — `srv-rep-07-inner-error`" for each requirement with a recorded reading. */
@@ -64,13 +66,15 @@ function readingsList(reqs: RequirementResult[]): string[] {
   );
   const title = `Ambiguous readings (${withReading.length})`;
   const intro = "Which reading of each ambiguous rule the target follows. Either reading is accepted: a target is never failed for its choice.";
-  if (lines.length <= MAX_OPEN_LIST) return [`### ${title}`, "", intro, "", ...lines, ""];
+  if (lines.length <= MAX_OPEN_LIST) return [`#### ${title}`, "", intro, "", ...lines, ""];
   return [`<details><summary><strong>${title}</strong></summary>`, "", intro, "", ...lines, "", "</details>", ""];
 }
 
 /** Heading icon and word: interrupted and untested-MUST runs are incomplete, not "not compliant". */
 function headline(run: RunResult, overall: OverallVerdict): { icon: string; word: string } {
   if (run.interrupted) return { icon: "⚠️", word: "incomplete (run interrupted)" };
+  // --only: nothing failed among what ran, but a selection never certifies the target.
+  if (overall.partial) return { icon: "⚠️", word: "partial run (no compliance claim)" };
   if (overall.compliant) return { icon: "✅", word: "compliant" };
   if (overall.failingMust.length === 0 && overall.erroredMust.length === 0 && overall.untestedMust.length > 0) {
     return { icon: "⚠️", word: "incomplete (MUST requirements untested)" };
@@ -81,7 +85,7 @@ function headline(run: RunResult, overall: OverallVerdict): { icon: string; word
 function list(title: string, reqs: RequirementResult[], collapse: boolean): string[] {
   if (reqs.length === 0) return [];
   const lines = reqs.map(requirementLine);
-  if (!collapse && lines.length <= MAX_OPEN_LIST) return [`### ${title} (${reqs.length})`, "", ...lines, ""];
+  if (!collapse && lines.length <= MAX_OPEN_LIST) return [`#### ${title} (${reqs.length})`, "", ...lines, ""];
   return [`<details><summary><strong>${title} (${reqs.length})</strong></summary>`, "", ...lines, "", "</details>", ""];
 }
 
@@ -120,17 +124,13 @@ function diagrams(run: RunResult): string[] {
   return lines;
 }
 
-export function buildMarkdownSummary(run: RunResult): string {
-  const overall = overallVerdict(run.requirements, { partial: run.partial });
-  const summary = summarize(run.requirements);
+/** One specification: heading with its verdict, link and what the targets speak, its compliance line, level counts and requirement lists. */
+function specSection(run: RunResult, group: SpecGroup): string[] {
+  const { spec, summary, overall } = group;
   const { icon, word } = headline(run, overall);
-  const lines: string[] = [`## ${icon} XEP-0355 conformance: ${word}`, ""];
-  lines.push(`> ${mdInline(overall.line)}`, "");
-  if (run.targets.length === 0) lines.push("- **target:** not reached");
-  for (const t of run.targets) {
-    lines.push(`- **${t.role} target:** ${mdInline(t.software ?? "unknown software")} — ${mdInline(t.name)} (XEP-0355 ${t.protocolVersion})`);
-  }
-  lines.push(`- **suite:** ${run.suiteVersion} · **started:** ${run.startedAt} · **duration:** ${(run.durationMs / 1000).toFixed(1)} s · **config:** \`sha256:${configFingerprint(run)}\``, "");
+  const lines: string[] = [`### ${icon} ${specTitle(spec)} ${spec.version}: ${word}`, ""];
+  lines.push(`${spec.url} · ${mdInline(spokenText(group.info, run.targets))}`, "");
+  lines.push(`> ${mdInline(specVerdictLine(group))}`, "");
 
   lines.push("| level | pass | failing | error | untested | not supported |", "|---|---:|---:|---:|---:|---:|");
   for (const g of LEVEL_GROUPS) {
@@ -142,7 +142,7 @@ export function buildMarkdownSummary(run: RunResult): string {
   }
   lines.push("");
 
-  const counted = run.requirements.filter((r) => r.verdict !== "not-applicable");
+  const counted = group.requirements.filter((r) => r.verdict !== "not-applicable");
   lines.push(...list("Failing", counted.filter((r) => r.verdict === "fail"), false));
   lines.push(...list("Errors", counted.filter((r) => r.verdict === "error"), false));
   // Untested MUSTs first: they are what stops a compliance claim.
@@ -150,6 +150,28 @@ export function buildMarkdownSummary(run: RunResult): string {
   lines.push(...list("Untested", [...untested.filter((r) => isMandatory(r.level)), ...untested.filter((r) => !isMandatory(r.level))], false));
   lines.push(...readingsList(counted));
   lines.push(...list("Not supported", counted.filter((r) => r.verdict === "not-supported"), true));
+  return lines;
+}
+
+/** "XEP-0355 0.5, XEP-0356 0.4.1": what a target speaks of each specification the run covered. */
+function targetVersions(t: RunResult["targets"][number]): string {
+  const versions = Object.entries(t.specVersions ?? { "0355": t.protocolVersion }) as [SpecId, string][];
+  return versions.map(([id, version]) => `${SPECIFICATIONS[id].name} ${version}`).join(", ");
+}
+
+export function buildMarkdownSummary(run: RunResult): string {
+  const overall = overallVerdict(run.requirements, { partial: run.partial });
+  const groups = specGroups(run);
+  const { icon, word } = headline(run, overall);
+  const lines: string[] = [`## ${icon} ${runSpecNames(groups)} conformance: ${word}`, ""];
+  lines.push(`> ${mdInline(overall.line)}`, "");
+  if (run.targets.length === 0) lines.push("- **target:** not reached");
+  for (const t of run.targets) {
+    lines.push(`- **${t.role} target:** ${mdInline(t.software ?? "unknown software")} — ${mdInline(t.name)} (${targetVersions(t)})`);
+  }
+  lines.push(`- **suite:** ${run.suiteVersion} · **started:** ${run.startedAt} · **duration:** ${(run.durationMs / 1000).toFixed(1)} s · **config:** \`sha256:${configFingerprint(run)}\``, "");
+
+  for (const group of groups) lines.push(...specSection(run, group));
   lines.push(...diagrams(run));
 
   const scenarios = run.scenarios.length;

@@ -1,7 +1,8 @@
-import { loadCatalogue, SECTION_NEEDS } from "../catalogue/catalogue.js";
+import { loadCatalogue, sectionNeed } from "../catalogue/catalogue.js";
 import type { SpecId } from "../catalogue/specs.js";
 import { aggregateRequirements } from "../report/aggregate.js";
-import { sealLine, sealScenarioResult } from "../report/seal.js";
+import { runSpecs, type SpokenSpec } from "../report/by-spec.js";
+import { createResultSealer, sealLine } from "../report/seal.js";
 import type { Scenario } from "../scenario/model.js";
 import type { TargetDriver } from "./environment.js";
 import type { RequirementResult, RunResult, ScenarioResult, TargetInfo } from "./result.js";
@@ -52,6 +53,9 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
   const scenarios: ScenarioResult[] = [];
   const requirements: RunResult["requirements"] = [];
   let interrupted = false;
+  const covered = new Set<SpecId>();
+  const spoken: SpokenSpec[] = [];
+  const seal = createResultSealer();
 
   await Promise.all(
     plans.map(async ({ driver, scenarios: suite }) => {
@@ -68,11 +72,17 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
             options.onResult?.(result);
           }
           const specs = options.specs ?? [...new Set(suite.map(scenarioSpec))];
+          for (const spec of specs) covered.add(spec);
           requirements.push(...aggregateRequirements(scenarios.filter((x) => x.role === driver.role), specs.flatMap((spec) => loadCatalogue(spec)), driver.role, new Set()));
           return;
         }
         const specs = selectedSpecs(description, options.specs);
         const declared = declaredSpecs(description);
+        for (const spec of specs) {
+          covered.add(spec);
+          const revision = declared[spec];
+          if (revision) spoken.push({ role: description.role, spec, revision });
+        }
         const versions = specs.flatMap((spec) => (declared[spec] ? [[spec, xepVersion(declared[spec], spec)] as const] : []));
         const target: TargetInfo = {
           role: description.role,
@@ -92,7 +102,7 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
           onSetupError: (message) => setupErrors.add(sealLine(`${driver.role}: ${message}`)),
           onResult: (result) => {
             // Redacted and bounded before any report or console line sees it (src/report/seal.ts).
-            const final = sealScenarioResult(options.strict ? strictVerdict(result) : result);
+            const final = seal(options.strict ? strictVerdict(result) : result);
             scenarios.push(final);
             options.onResult?.(final);
           },
@@ -106,7 +116,7 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
           (r) => {
             const undeclared = undeclaredReason(description, r.spec);
             if (undeclared) return undeclared;
-            const need = r.spec === "0355" ? SECTION_NEEDS[r.section] : undefined;
+            const need = sectionNeed(r);
             return need ? driver.unsupported([need]) : undefined;
           },
         );
@@ -127,6 +137,8 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
     targets: targets.sort((a, b) => a.role.localeCompare(b.role)).reverse(),
     interrupted,
     ...(options.onlyCovered ? { partial: true } : {}),
+    // A partial run names only the specifications of the requirements it reports.
+    specs: runSpecs([...covered].filter((spec) => !options.onlyCovered || reported.some((r) => r.spec === spec)), spoken),
     scenarios: scenarios.sort((a, b) => order(a.id) - order(b.id)),
     requirements: reported,
   };

@@ -75,6 +75,19 @@ export interface TargetInfo {
   specVersions?: Partial<Record<SpecId, string>>;
 }
 
+/** A specification the run covered: its XEP, the version its catalogue restates, and what each role's target speaks of it. */
+export interface RunSpec {
+  id: SpecId;
+  /** "XEP-0355" */
+  name: string;
+  title: string;
+  url: string;
+  /** The XEP version the catalogue restates: the rules checked. */
+  version: string;
+  /** Each role whose target declares the specification: the XEP version it speaks and that version's namespace. */
+  targets: { role: "server" | "component"; version: string; namespace: string }[];
+}
+
 export interface RunResult {
   suiteVersion: string;
   startedAt: string;
@@ -84,6 +97,8 @@ export interface RunResult {
   interrupted: boolean;
   /** A run of selected scenarios (--only): only the requirements they cover are reported, and compliance is not claimed. */
   partial?: boolean;
+  /** The specifications the run covered, in catalogue order (absent in results written before there were several). */
+  specs?: RunSpec[];
   scenarios: ScenarioResult[];
   requirements: RequirementResult[];
 }
