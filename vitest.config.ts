@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -5,7 +6,11 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     testTimeout: 120_000,
     hookTimeout: 60_000,
-    // Fault-matrix cases mostly wait out stanza windows: many at once keep the two cores busy.
+    // One file per core. vitest's default (CPUs - 1) runs them one at a time on a 2-core machine, where
+    // nearly every file keeps one core busy (the mocks' scenarios are bound by the CPU) or waits (launched servers).
+    maxWorkers: Math.max(2, availableParallelism()),
+    // Fault-matrix cases (mocks: bound by the CPU since windows end once nothing more can happen) and other
+    // concurrent cases of one file.
     maxConcurrency: 12,
     // The JSON file lets .ci/run print a plain "N passed, N failed" closing line.
     reporters: ["default", ["json", { outputFile: "reports/vitest.json" }]],

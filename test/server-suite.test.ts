@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadAllCatalogues, NOT_IN_VERSION_1 } from "../src/catalogue/catalogue.js";
 import { loadSuite } from "../src/scenario/load.js";
-import { ALTERNATE_READINGS, DEFAULT_READINGS, SERVER_FAULTS, type ServerFault, type ServerReadings } from "../mocks/server/index.js";
+import { ALTERNATE_READINGS, DEFAULT_READINGS, SERVER_FAULTS, type ServerReadings } from "../mocks/server/index.js";
 import { describeResults, runServerSuite } from "./helpers/run-mock-suite.js";
 
 const SERVER_SECTIONS = ["A", "B", "C", "D", "E", "F"];
@@ -38,26 +38,7 @@ describe("coverage of the catalogue", () => {
   });
 });
 
-/**
- * For each SRV-* fault: the scenarios listing that ID fail, blaming that ID,
- * and every other scenario passes (no collateral failure).
- */
-describe("fault matrix: each scenario fails against the mock with its fault on, and only those", () => {
-  it.concurrent.each(Object.keys(SERVER_FAULTS) as ServerFault[])("%s", async (fault) => {
-    const results = await runServerSuite([fault], 2, 8);
-    const listing = results.filter((r) => r.requirements.includes(fault));
-    expect(listing.length, `no scenario lists ${fault}`).toBeGreaterThan(0);
-    for (const r of results) {
-      if (r.requirements.includes(fault)) {
-        expect(r.verdict, `${r.id} should fail with ${fault} on: ${r.reason}`).toBe("fail");
-        expect(r.failedRequirement, `${r.id} blames ${r.failedRequirement}: ${r.reason}`).toBe(fault);
-        expect(r.reason).toContain(fault);
-      } else {
-        expect(r.verdict, `${r.id} failed collaterally with ${fault} on: ${r.reason}`).toBe("pass");
-      }
-    }
-  });
-});
+// The fault matrix (each fault fails exactly the scenarios listing it) is in server-faults-1/2.test.ts, run in parallel.
 
 describe("connection orders", () => {
   it("accepts a server that queries the nesting nodes before advertising (ejabberd's order)", async () => {

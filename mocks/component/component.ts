@@ -177,6 +177,7 @@ export class MockComponent implements RunningMockComponent {
       await Promise.race([
         connection.start(),
         new Promise((_, reject) => {
+          // Off the mock's clock: a bound on its start, not something it does on its own (clock-exempt).
           timer = setTimeout(() => reject(new Error(`mock component handshake timed out after ${timeout} ms`)), timeout);
         }),
       ]);
@@ -206,6 +207,7 @@ export class MockComponent implements RunningMockComponent {
     const connection = this.connection;
     if (!connection) return;
     if (connection.status !== "offline" && connection.status !== "disconnect") {
+      // A bound on its stop (clock-exempt).
       await Promise.race([connection.disconnect().catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
     }
     connection.socket?.destroy();

@@ -50,7 +50,8 @@ export class PepStore {
         .map((c) => String(c.attrs.id));
       const payload = new Element("pubsub", { xmlns: NS.pubsub });
       const list = payload.c("items", { node });
-      for (const [id, item] of store) if (!wanted.length || wanted.includes(id)) list.cnode(clone(item));
+      // Stored items are never changed (a publish replaces them): the answer may hold them as they are.
+      for (const [id, item] of store) if (!wanted.length || wanted.includes(id)) list.children.push(item);
       return { payload };
     }
     return { error: { condition: "feature-not-implemented", type: "cancel" } };

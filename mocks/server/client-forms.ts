@@ -22,7 +22,7 @@ const HUMAN_NAMES: Record<string, string> = {
 
 /** "Manage PubSub (http://jabber.org/protocol/pubsub)": the human name, keeping the namespace (MAY). */
 export function humanLabel(namespace: string): string {
-  const name = HUMAN_NAMES[namespace];
+  const name = Object.hasOwn(HUMAN_NAMES, namespace) ? HUMAN_NAMES[namespace] : undefined;
   return name ? `Manage ${name} (${namespace})` : `Manage ${namespace}`;
 }
 

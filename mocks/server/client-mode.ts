@@ -8,6 +8,7 @@ import type { DelegationService } from "./delegation.js";
 import type { ServerFault } from "./faults.js";
 import { DEFAULT_READINGS, type MockServerOptions } from "./options.js";
 import { PRIVATE_NS, PrivateStorage } from "./private-storage.js";
+import { realClock, type MockClock, type MockTimer } from "../clock.js";
 
 export interface ClientModeContext {
   options: MockServerOptions;
@@ -40,9 +41,9 @@ interface PendingRequest {
   filtered: Set<string>;
   /** SRV-CLI-13 "deferred" reading: the request IQ, answered once the user decided. */
   iq?: Element;
-  timer?: NodeJS.Timeout;
+  timer?: MockTimer;
   /** SRV-CLI-04 fault: silence taken as consent. */
-  consentTimer?: NodeJS.Timeout;
+  consentTimer?: MockTimer;
 }
 
 const DELEGATION_NAMESPACES = ["urn:xmpp:delegation:1", "urn:xmpp:delegation:2"];
@@ -61,12 +62,16 @@ export class ClientModeService {
   /** user bare JID → namespace → grant */
   private readonly grants = new Map<string, Map<string, Grant>>();
   /** disco#info probe id → the granting full JID (#rules 2) */
-  private readonly probes = new Map<string, { jid: string; timer: NodeJS.Timeout }>();
+  private readonly probes = new Map<string, { jid: string; timer: MockTimer }>();
   /** XEP-0050 session id → the user running the configure command */
   private readonly commandSessions = new Map<string, string>();
   private readonly storage = new PrivateStorage();
 
   constructor(private readonly ctx: ClientModeContext) {}
+
+  private get clock(): MockClock {
+    return this.ctx.options.clock ?? realClock;
+  }
 
   private get ns(): string {
     return this.ctx.delegation.ns;
@@ -136,7 +141,7 @@ export class ClientModeService {
   sessionEnded(fullJid: string): void {
     for (const [id, probe] of [...this.probes]) {
       if (!sameJid(probe.jid, fullJid)) continue;
-      clearTimeout(probe.timer);
+      probe.timer.cancel();
       this.probes.delete(id);
     }
     const user = bareJid(fullJid);
@@ -163,10 +168,10 @@ export class ClientModeService {
 
   stop(): void {
     for (const pending of this.requests.values()) {
-      clearTimeout(pending.timer);
-      clearTimeout(pending.consentTimer);
+      pending.timer?.cancel();
+      pending.consentTimer?.cancel();
     }
-    for (const probe of this.probes.values()) clearTimeout(probe.timer);
+    for (const probe of this.probes.values()) probe.timer.cancel();
     this.requests.clear();
     this.probes.clear();
   }
@@ -203,7 +208,7 @@ export class ClientModeService {
       if (!this.ctx.has("SRV-CLI-13")) this.answer(iq, iqResult(iq));
     } else {
       pending.iq = iq;
-      pending.timer = setTimeout(() => this.settle(pending, [], undefined), this.ctx.options.clientRequestTimeoutMs);
+      pending.timer = this.clock.after(this.ctx.options.clientRequestTimeoutMs, () => this.settle(pending, [], undefined));
     }
     // #client_delegation: the form goes to each of the user's sessions.
     for (const session of sessions) {
@@ -220,7 +225,7 @@ export class ClientModeService {
       );
     }
     // SRV-CLI-04 fault: silence is taken as consent.
-    if (this.ctx.has("SRV-CLI-04")) pending.consentTimer = setTimeout(() => this.settle(pending, namespaces.filter((n) => !filtered.has(n)), sessions[0]), 300);
+    if (this.ctx.has("SRV-CLI-04")) pending.consentTimer = this.clock.after(300, () => this.settle(pending, namespaces.filter((n) => !filtered.has(n)), sessions[0]));
   }
 
   /** The user's answer to a request form (XEP-0004 submit or cancel). */
@@ -246,8 +251,8 @@ export class ClientModeService {
 
   private settle(pending: PendingRequest, granted: string[], session: string | undefined): void {
     if (!this.requests.delete(pending.challenge)) return;
-    clearTimeout(pending.timer);
-    clearTimeout(pending.consentTimer);
+    pending.timer?.cancel();
+    pending.consentTimer?.cancel();
     if (granted.length > 0 && session) {
       const grants = this.grantsOf(pending.user);
       const displaced = new Set<string>();
@@ -287,7 +292,7 @@ export class ClientModeService {
     const id = `xep0050-probe-${randomUUID()}`;
     const iq = new Element("iq", { type: "get", from: this.domain, to: session, id });
     iq.c("query", { xmlns: NS.discoInfo });
-    const timer = setTimeout(() => this.probes.delete(id), PROBE_TIMEOUT_MS);
+    const timer = this.clock.after(PROBE_TIMEOUT_MS, () => this.probes.delete(id));
     this.probes.set(id, { jid: session, timer });
     this.ctx.route(iq);
   }
@@ -295,7 +300,7 @@ export class ClientModeService {
   private handleProbeAnswer(id: string, answer: Element): void {
     const probe = this.probes.get(id);
     if (!probe) return;
-    clearTimeout(probe.timer);
+    probe.timer.cancel();
     this.probes.delete(id);
     const features = answer.getChild("query", NS.discoInfo)?.getChildren("feature").map((f) => f.attrs.var) ?? [];
     if (answer.attrs.type !== "result" || !features.includes(COMMANDS_NS)) return;

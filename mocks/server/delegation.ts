@@ -10,6 +10,7 @@ import {
   nestingNode,
 } from "../../src/protocol/namespaces.js";
 import { iqError } from "../../src/protocol/stanzas.js";
+import { realClock, type MockClock, type MockTimer } from "../clock.js";
 import type { ServerFault } from "./faults.js";
 import { DEFAULT_READINGS, type DelegationTable, type MockServerOptions, type ServerReadings } from "./options.js";
 
@@ -38,7 +39,7 @@ interface PendingForward {
   managingJid: string;
   sender: string;
   original: Element;
-  timer: NodeJS.Timeout;
+  timer: MockTimer;
   /** Cache key when the forward is a bare-JID disco#items (SRV-DSC-11 fault). */
   itemsCacheKey?: string;
 }
@@ -58,6 +59,10 @@ export class DelegationService {
 
   constructor(private readonly ctx: DelegationContext) {}
 
+  private get clock(): MockClock {
+    return this.ctx.options.clock ?? realClock;
+  }
+
   /** The reading the mock follows for an ambiguous row (MockServerOptions.readings). */
   private reading<K extends keyof ServerReadings>(id: K): ServerReadings[K] {
     return this.ctx.options.readings[id] ?? DEFAULT_READINGS[id];
@@ -69,7 +74,15 @@ export class DelegationService {
 
   /** The delegations table as honoured: #rules 5 forbids delegating the delegation namespace (SRV-ADV-05). */
   effectiveDelegations(): DelegationTable {
-    const table: DelegationTable = {};
+    // The options and faults never change once the mock runs: worked out once, not per IQ.
+    return (this.effective ??= this.computeEffectiveDelegations());
+  }
+
+  private effective: DelegationTable | undefined;
+
+  private computeEffectiveDelegations(): DelegationTable {
+    // Looked up by namespaces the peers send: no prototype, so "__proto__" or "constructor" finds nothing.
+    const table: DelegationTable = Object.create(null) as DelegationTable;
     for (const [namespace, entry] of Object.entries(this.ctx.options.delegations)) {
       if (namespace === this.ns && !this.ctx.has("SRV-ADV-05")) continue;
       if (this.ctx.options.version === 1 && (namespace === REMAINING_DISCO_INFO || namespace === REMAINING_DISCO_ITEMS)) continue;
@@ -145,9 +158,9 @@ export class DelegationService {
     const iq = new Element("iq", { type: "get", from: this.ctx.options.domain, to: jid, id });
     iq.c("query", { xmlns: NS.discoInfo, node });
     return new Promise((resolve) => {
-      const timer = setTimeout(() => done(undefined), 2000);
+      const timer = this.clock.after(2000, () => done(undefined));
       const done = (answer: Element | undefined) => {
-        clearTimeout(timer);
+        timer.cancel();
         this.nestingQueries.delete(id);
         const query = answer?.attrs.type === "result" ? answer.getChild("query", NS.discoInfo) : undefined;
         if (!query) return resolve(undefined);
@@ -200,7 +213,7 @@ export class DelegationService {
     // SRV-UNA-02: every forward still pending on this ME gets an error answer now (the fault forgets them silently).
     for (const forward of [...this.pending.values()]) {
       if (!sameJid(forward.managingJid, jid)) continue;
-      clearTimeout(forward.timer);
+      forward.timer.cancel();
       this.pending.delete(forward.forwardId);
       if (!this.ctx.has("SRV-UNA-02")) this.answer(this.errorFor(forward, "service-unavailable"));
     }
@@ -293,7 +306,7 @@ export class DelegationService {
 
   /** SRV-FWD-07/08/09: wrap the untouched original in <delegation><forwarded>. */
   forward(iq: Element, sender: string, managingJid: string): void {
-    const original = clone(iq);
+    const original = readdressed(iq);
     original.attrs.from = sender;
     if (!this.ctx.isComponentOnline(managingJid)) {
       // SRV-UNA-01 (N.B.1)
@@ -313,7 +326,8 @@ export class DelegationService {
     }
     const forwardId = `fwd-${randomUUID()}`;
     const wrapper = new Element("iq", { type: "set", from: this.ctx.options.domain, to: managingJid, id: forwardId });
-    const inner = clone(original);
+    // SRV-FWD-08's fault strips the text inside: only then does the copy need its own children.
+    const inner = this.ctx.has("SRV-FWD-08") ? clone(original) : readdressed(original);
     inner.attrs.xmlns = NS.client;
     // SRV-FWD-12 (ambiguous): an IQ to the sender's own bare JID is forwarded with that 'to' (keeps-to) or none (no-to).
     const to = inner.attrs.to;
@@ -329,12 +343,12 @@ export class DelegationService {
       ? wrapper.c("forwarded", { xmlns: NS.forward })
       : wrapper.c("delegation", { xmlns: this.ns }).c("forwarded", { xmlns: NS.forward });
     forwarded.cnode(inner);
-    const timer = setTimeout(() => {
+    const timer = this.clock.after(this.ctx.options.forwardTimeoutMs, () => {
       const forward = this.pending.get(forwardId);
       if (!forward) return;
       this.settle(forward);
       this.answer(this.errorFor(forward, "remote-server-timeout"));
-    }, this.ctx.options.forwardTimeoutMs);
+    });
     this.pending.set(forwardId, { forwardId, managingJid, sender, original, timer, itemsCacheKey });
     this.ctx.sendToComponent(managingJid, wrapper);
   }
@@ -412,7 +426,8 @@ export class DelegationService {
       Object.assign(raw.attrs, { id: original.attrs.id, to: forward.sender, from: original.attrs.to });
       return { deliver: raw };
     }
-    const reply = clone(inner);
+    // Re-addressed only, unless a fault strips its text or the items in it are changed (SRV-DSC-10/14) or cached (SRV-DSC-11).
+    const reply = this.ctx.has("SRV-REP-01") || forward.itemsCacheKey ? clone(inner) : readdressed(inner);
     delete reply.attrs.xmlns;
     if (reply.attrs.id !== original.attrs.id && !this.ctx.has("SRV-REP-03")) return { problem: "inner id differs" };
     if (!sameJid(reply.attrs.to, forward.sender) && !this.ctx.has("SRV-REP-04")) return { problem: "inner 'to' differs" };
@@ -475,7 +490,7 @@ export class DelegationService {
   private settle(forward: PendingForward): void {
     // SRV-REP-11 fault: the forward stays answerable.
     if (this.ctx.has("SRV-REP-11")) return;
-    clearTimeout(forward.timer);
+    forward.timer.cancel();
     this.pending.delete(forward.forwardId);
   }
 
@@ -486,7 +501,7 @@ export class DelegationService {
   }
 
   stop(): void {
-    for (const forward of this.pending.values()) clearTimeout(forward.timer);
+    for (const forward of this.pending.values()) forward.timer.cancel();
     this.pending.clear();
   }
 }
@@ -494,6 +509,17 @@ export class DelegationService {
 function conditionOf(iq: Element): string | undefined {
   const error = iq.getChild("error");
   return error ? childElements(error).find((c) => namespaceOf(c) === NS.stanzaErrors)?.name : undefined;
+}
+
+/**
+ * A stanza to be re-addressed and passed on: its own name and attributes, the same children (a
+ * forward or a reply is never changed inside). Much cheaper than clone's serialise and re-parse,
+ * which cost the mock most of a delegated IQ (docs/benchmarks.md).
+ */
+function readdressed(el: Element): Element {
+  const copy = new Element(el.name, { ...el.attrs });
+  copy.children = [...el.children];
+  return copy;
 }
 
 function stripText(el: Element): void {

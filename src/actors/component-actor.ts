@@ -1,7 +1,9 @@
+import type { Socket } from "node:net";
 import { Component } from "@xmpp/component-core";
 import { Element } from "../xml/element.js";
 import type { ComponentCredentials } from "../target/types.js";
-import { StreamActor, withTimeout } from "./stream-actor.js";
+import { settlePing } from "./settle-ping.js";
+import { StreamActor } from "./stream-actor.js";
 import type { Transcript } from "./transcript.js";
 
 export interface ComponentEndpoint {
@@ -9,11 +11,18 @@ export interface ComponentEndpoint {
   port: number;
   connectTimeoutMs: number;
   /**
-   * After the handshake, wait up to this long for the delegation
-   * advertisement, so that later steps start from a settled state whatever
-   * order the server uses (advertise then query the nesting nodes, or the reverse).
+   * After the handshake, wait up to this long for the delegation advertisement (then for the
+   * answers to settle pings, up to connectTimeoutMs each), so that later steps start from a
+   * settled state whatever order the server uses (advertise then query the nesting nodes, or the reverse).
    */
   settleMs?: number;
+  /** Sees the TCP socket once connected, before anything goes through it (the embedded mocks' quiescence meter). */
+  onSocket?: (socket: Socket) => void;
+  /**
+   * Resolves true once nothing more can arrive before `deadline` (embedded mocks only): no
+   * advertisement is coming. `waiting` says whether the answer is still wanted when it comes.
+   */
+  untilQuiet?: (deadline: number, waiting: () => boolean) => Promise<boolean>;
 }
 
 /**
@@ -33,6 +42,8 @@ export class ComponentActor extends StreamActor {
   /** Stanzas answered by the AutoResponder, for scenarios that count them (SRV-DSC-04). */
   readonly autoAnswered: { at: number; stanza: Element }[] = [];
   private onInbox: (() => void) | undefined;
+  /** Settle pings awaiting their answer, by id (never handed to the scenario). */
+  private readonly pings = new Map<string, () => void>();
 
   constructor(
     name: string,
@@ -56,6 +67,8 @@ export class ComponentActor extends StreamActor {
       timeout: this.endpoint.connectTimeoutMs,
     });
     this.attach(component);
+    const onSocket = this.endpoint.onSocket;
+    if (onSocket) component.on("connect", () => component.socket && onSocket(component.socket));
     // Listen before the handshake: the server may send its advertisement in the same TCP segment as <handshake/>.
     component.on("element", (el: Element) => {
       if (el.name !== "handshake") this.receive(el);
@@ -65,23 +78,49 @@ export class ComponentActor extends StreamActor {
       const header = await component.open({ domain: this.credentials.jid });
       await component.authenticate(String(header.attrs.id), this.credentials.secret);
     })();
-    await withTimeout(started, this.endpoint.connectTimeoutMs, `${this.name} handshake`);
+    await this.whileConnecting(started, this.endpoint.connectTimeoutMs, `${this.name} handshake`);
     if (this.endpoint.settleMs) await this.settle(this.endpoint.settleMs);
   }
 
+  /**
+   * The state later steps start from: the delegation advertisement has arrived (within `ms`) and
+   * the server has taken in this actor's answers to its nesting queries, which it sends before or
+   * right after advertising (#disco_nesting). A ping sent after those answers comes back only once
+   * the server has read them (a stream is processed in order); a query that arrives before the
+   * pong was answered after the ping, so one more round follows. Bound by the wire, not by a
+   * quiet period: a disco#info step right after `connects` sees the nested features however slowly
+   * the answers travel (SRV-DSC-02/05/06).
+   */
   private async settle(ms: number): Promise<void> {
-    const deadline = Date.now() + ms;
-    await this.advertisement(ms);
-    // Nesting queries the server sends right after the advertisement: let the auto-answers go out.
-    let quietSince = Date.now();
-    let seen = this.autoAnswered.length;
-    while (Date.now() - quietSince < 30 && Date.now() < deadline + 100) {
-      await new Promise((r) => setTimeout(r, 10));
-      if (this.autoAnswered.length !== seen) {
-        seen = this.autoAnswered.length;
-        quietSince = Date.now();
-      }
+    const advertisement = await this.advertisement(ms);
+    const server = advertisement?.attrs.from;
+    if (typeof server !== "string" || !server) return;
+    for (let round = 0; round < 5; round++) {
+      const answered = this.autoAnswered.length;
+      // Bound by the time a server has to answer at all (RFC 6120 §8.2.3 wants an answer), not by a quiet window.
+      if (!(await this.ping(server, this.endpoint.connectTimeoutMs))) return; // one that never answers: as settled as it gets
+      if (this.autoAnswered.length === answered) return;
     }
+  }
+
+  /** Whether the server answered a settle ping (result or error) within `ms`. */
+  private ping(server: string, ms: number): Promise<boolean> {
+    const ping = settlePing(this.credentials.jid, server);
+    const id = String(ping.attrs.id);
+    return new Promise((resolve) => {
+      let stopWatching: () => void = () => undefined;
+      const done = (answered: boolean) => {
+        clearTimeout(timer);
+        stopWatching();
+        this.pings.delete(id);
+        resolve(answered);
+      };
+      const timer = setTimeout(() => done(false), ms);
+      this.pings.set(id, () => done(true));
+      // A stream that closes answers no ping: waiting out the timeout would only delay the error.
+      stopWatching = this.inbox.onClose(() => done(false));
+      this.send(ping).catch(() => done(false));
+    });
   }
 
   /** The delegation advertisement once it is in the inbox (within `ms`), else undefined. */
@@ -90,21 +129,25 @@ export class ComponentActor extends StreamActor {
     const found = find();
     if (found) return Promise.resolve(found);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.onInbox = undefined;
-        resolve(undefined);
-      }, ms);
-      this.onInbox = () => {
-        const el = find();
-        if (!el) return;
+      let open = true;
+      const done = (el: Element | undefined) => {
+        open = false;
         clearTimeout(timer);
         this.onInbox = undefined;
         resolve(el);
       };
+      const timer = setTimeout(() => done(undefined), ms);
+      this.onInbox = () => {
+        const el = find();
+        if (el) done(el);
+      };
+      void this.endpoint.untilQuiet?.(Date.now() + ms, () => open).then((quiet) => quiet && done(find()));
     });
   }
 
   private receive(el: Element): void {
+    const pong = el.name === "iq" && (el.attrs.type === "result" || el.attrs.type === "error") ? this.pings.get(String(el.attrs.id)) : undefined;
+    if (pong) return pong();
     const answer = this.autoResponder?.(el);
     if (answer) {
       this.autoAnswered.push({ at: Date.now(), stanza: el });

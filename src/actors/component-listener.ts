@@ -11,6 +11,7 @@ export class ComponentListener {
   private readonly links = new Set<ComponentLink>();
   private lastFailure: string | undefined;
   private waiters = new Set<(link: ComponentLink) => void>();
+  private socketHook: ((socket: Socket) => void) | undefined;
 
   constructor(private role: ServerRole) {}
 
@@ -34,6 +35,11 @@ export class ComponentListener {
     });
     this.server = server;
     return this.port;
+  }
+
+  /** Sees each accepted socket before anything is read from it (the embedded mock's quiescence meter, mocks/quiescence.ts). */
+  watchSockets(hook: (socket: Socket) => void): void {
+    this.socketHook = hook;
   }
 
   get port(): number {
@@ -66,6 +72,7 @@ export class ComponentListener {
   }
 
   private accept(socket: Socket): void {
+    this.socketHook?.(socket);
     const link: ComponentLink = new ComponentLink(socket, () => this.role, {
       ready: (l) => {
         if (this.current?.ready && this.current !== l) return false;

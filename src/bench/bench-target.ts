@@ -3,8 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { Account, ServerTarget } from "../target/types.js";
 import { startEchoTarget } from "./echo-target.js";
 import { connectManaging, type ManagingKind } from "./managing.js";
-import type { ManagingEntity } from "./managing-responder.js";
-import type { MockHostMessage, MockHostOptions } from "./mock-host.js";
+import type { MockHostJob, MockHostMessage, MockHostOptions, MockServerDetails } from "./mock-host.js";
 import { withTimeout } from "./wire.js";
 
 /** Where the load goes: a c2s endpoint with accounts, and what tears it down. */
@@ -22,9 +21,9 @@ export interface BenchEndpoint {
 const COMPILED = import.meta.url.endsWith(".js");
 const MOCK_HOST = fileURLToPath(new URL(COMPILED ? "./mock-host.js" : "./mock-host.ts", import.meta.url));
 
-/** The embedded mock server in a child process, with its managing entity (default: the mock component, in that process too). */
-export async function embeddedEndpoint(o: MockHostOptions): Promise<BenchEndpoint> {
-  const child = fork(MOCK_HOST, [JSON.stringify(o)], { execArgv: COMPILED ? [] : ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
+/** A mock host child (mock-host.ts) doing `job`, once it said it is ready; `stop` ends it. */
+async function startMockHost(job: MockHostJob): Promise<{ server?: MockServerDetails; stop: () => Promise<void> }> {
+  const child = fork(MOCK_HOST, [JSON.stringify(job)], { execArgv: COMPILED ? [] : ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -42,7 +41,7 @@ export async function embeddedEndpoint(o: MockHostOptions): Promise<BenchEndpoin
         child.once("error", reject);
         void exited.then(() => reject(new Error("the mock host exited before it was ready")));
       }),
-      o.timeoutMs + 10_000,
+      job.timeoutMs + 10_000,
       "mock host start",
     );
   } catch (err) {
@@ -53,26 +52,44 @@ export async function embeddedEndpoint(o: MockHostOptions): Promise<BenchEndpoin
     await stop();
     throw new Error(`embedded mock: ${ready.error}`);
   }
+  return { server: ready.server, stop };
+}
+
+/**
+ * The embedded mock server in a child process, with its managing entity: the mock component in a
+ * child process of its own (default), or the bench's fast responder in this one.
+ */
+export async function embeddedEndpoint(o: MockHostOptions): Promise<BenchEndpoint> {
+  const server = await startMockHost({ ...o, role: "server" });
+  const ready = server.server;
+  if (!ready) {
+    await server.stop();
+    throw new Error("embedded mock: the mock server did not say where it listens");
+  }
   const host = "127.0.0.1";
-  let responder: ManagingEntity | undefined;
-  if (o.managing === "fast") {
-    const target = { host, domain: ready.domain, version: o.version, componentPort: ready.componentPort, components: { managing: ready.managing } };
-    try {
-      responder = await connectManaging("fast", target, [], o.timeoutMs);
-    } catch (err) {
-      await stop();
-      throw err;
+  let stopManaging: () => Promise<void> = async () => undefined;
+  try {
+    if (o.managing === "fast") {
+      const target = { host, domain: ready.domain, version: o.version, componentPort: ready.componentPort, components: { managing: ready.managing } };
+      const responder = await connectManaging("fast", target, [], o.timeoutMs);
+      stopManaging = () => responder.stop();
+    } else {
+      const component = await startMockHost({ ...o, role: "component", componentPort: ready.componentPort, credentials: ready.managing });
+      stopManaging = component.stop;
     }
+  } catch (err) {
+    await server.stop();
+    throw err;
   }
   return {
-    label: `embedded mock server (own process) + ${o.managing === "fast" ? "fast responder" : "mock component (same process)"}, XEP-0355 v${o.version === 2 ? "0.5" : "0.4.1"}`,
+    label: `embedded mock server (own process) + ${o.managing === "fast" ? "fast responder" : "mock component (own process)"}, XEP-0355 v${o.version === 2 ? "0.5" : "0.4.1"}`,
     host,
     port: ready.c2sPort,
     domain: ready.domain,
     accounts: ready.accounts,
     stop: async () => {
-      await responder?.stop();
-      await stop();
+      await stopManaging();
+      await server.stop();
     },
   };
 }

@@ -21,6 +21,10 @@ declare module "@xmpp/client" {
     disconnect(): Promise<unknown>;
     write(text: string): Promise<void>;
     send(el: Element): Promise<void>;
+    /** The steps of start(): the socket, then the stream. */
+    connect(service: string): Promise<unknown>;
+    open(options: { domain: string; lang?: string }): Promise<unknown>;
+    options: ClientOptions & { lang?: string };
   }
   export function client(options: ClientOptions): XmppEntity;
 }
@@ -43,4 +47,24 @@ declare module "@xmpp/component-core" {
     write(text: string): Promise<void>;
     send(el: Element): Promise<void>;
   }
+}
+
+declare module "@xmpp/component" {
+  import type { EventEmitter } from "node:events";
+  import type { Socket } from "node:net";
+  import type { Element } from "ltx";
+  /** @xmpp/component 0.13's component(): a component-core Component with middleware, IQ caller and callee, and reconnect. */
+  export interface XmppComponent extends EventEmitter {
+    socket: Socket | null;
+    status: string;
+    /** Of the connect, open and handshake steps. */
+    timeout: number;
+    reconnect: { stop(): void };
+    middleware: { use(fn: (ctx: { stanza: Element }, next: () => Promise<unknown>) => unknown): void };
+    start(): Promise<unknown>;
+    stop(): Promise<unknown>;
+    disconnect(): Promise<unknown>;
+    write(text: string): Promise<void>;
+  }
+  export function component(options: { service: string; domain: string; password: string }): XmppComponent;
 }

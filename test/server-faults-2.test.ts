@@ -1,0 +1,4 @@
+// The server fault matrix, shard 2 of 2 (test/helpers/fault-matrix.ts; the rest of the server suite's checks: server-suite.test.ts).
+import { describeFaultMatrix } from "./helpers/fault-matrix.js";
+
+describeFaultMatrix(1, 2);
