@@ -79,7 +79,7 @@ export class MockServerDriver implements TargetDriver {
       undelegatedDomain: options.undelegatedDomain,
       features: { filtering: true, bareDisco: true, remainingDiscoInfo: this.options.version === 2, remainingDiscoItems: this.options.version === 2, clientMode: true, keptGrants: this.options.keepGrants ?? true },
       // The mock is in-process on loopback: short windows are enough and keep the suite fast.
-      timeouts: { step: this.options.stepTimeoutMs ?? 1500, quiet: 200, connect: 3000, giveUp: 2000 },
+      timeouts: { step: this.options.stepTimeoutMs ?? 1500, quiet: 200, connect: 10_000, giveUp: 2000 },
     };
     return serverEnvironment(target, this.options.version, () => server.stop(), { quiescence, watch: (socket) => quiescence.watch(socket, "suite") });
   }
