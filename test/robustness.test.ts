@@ -1,6 +1,9 @@
-import { createServer, type Server, type Socket } from "node:net";
+import { createHash } from "node:crypto";
+import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { startMockServer } from "../mocks/server/index.js";
+import { fuzzMockServer } from "../scripts/fuzz.js";
+import { runCommand } from "./helpers/cli.js";
 import { ServerTargetDriver } from "../src/runner/drivers/server-target-driver.js";
 import { executeRun } from "../src/runner/execute.js";
 import { loadSuite } from "../src/scenario/load.js";
@@ -47,25 +50,22 @@ function target(c2sPort: number, componentPort: number, accounts = { juliet: "ju
 
 async function run(t: ServerTarget, only: string[]) {
   const scenarios = (await loadSuite("server")).filter((s) => only.includes(s.id));
-  const started = Date.now();
   const { run, unreachable, setupErrors } = await executeRun([{ driver: new ServerTargetDriver(t), scenarios }], { concurrency: 2, scenarioDeadlineMs: 10_000, strict: false });
-  return { run, unreachable, setupErrors, ms: Date.now() - started };
+  return { run, unreachable, setupErrors };
 }
 
 describe("a misbehaving target gets a clear verdict within its timeout", () => {
   it("a target that accepts TCP and never answers: unreachable after the connect timeout", async () => {
     const port = await fakeServer(() => undefined);
-    const { run: result, unreachable, ms } = await run(target(port, port), ["srv-fwd-01-no-to"]);
+    const { run: result, unreachable } = await run(target(port, port), ["srv-fwd-01-no-to"]);
     expect(unreachable[0]).toMatch(/target unreachable: .*timed out/);
     expect(result.scenarios[0].verdict).toBe("error");
-    expect(ms).toBeLessThan(5000);
   });
 
   it("a target that sends malformed XML: unreachable, with the parser's complaint", async () => {
     const port = await fakeServer((s) => s.end("<stream:stream><<<not xml"));
-    const { unreachable, ms } = await run(target(port, port), ["srv-fwd-01-no-to"]);
-    expect(unreachable[0]).toMatch(/target unreachable/);
-    expect(ms).toBeLessThan(5000);
+    const { unreachable } = await run(target(port, port), ["srv-fwd-01-no-to"]);
+    expect(unreachable[0]).toMatch(/target unreachable: .*(refused the target's input|closed the connection)/);
   });
 
   it("a target that dies in the middle of a scenario: the scenario fails or errors within its step timeout", async () => {
@@ -81,10 +81,10 @@ describe("a misbehaving target gets a clear verdict within its timeout", () => {
     ];
     const driver = new ServerTargetDriver(t);
     setTimeout(() => void mock.stop(), 800);
-    const started = Date.now();
     const { run: result } = await executeRun([{ driver, scenarios }], { concurrency: 1, scenarioDeadlineMs: 10_000, strict: false });
-    expect(["fail", "error"]).toContain(result.scenarios[0].verdict);
-    expect(Date.now() - started).toBeLessThan(6000);
+    // A dropped connection is no evidence about the rule: the suite could not reach a verdict.
+    expect(result.scenarios[0].verdict).toBe("error");
+    expect(result.scenarios[0].reason).toMatch(/stream (closed|already closed)|could not/);
   });
 
   it("a wrong component secret is a set-up error naming the credential, not a conformance failure", async () => {
@@ -113,5 +113,72 @@ describe("a misbehaving target gets a clear verdict within its timeout", () => {
     } finally {
       await mock.stop();
     }
+  });
+});
+
+describe("the mock server looks names up safely (issue 15, class 6)", () => {
+  /** Opens a XEP-0114 stream as `jid` and sends the digest a plain-object lookup would have taken for its secret. */
+  async function handshakeAs(port: number, jid: string, secretByPrototype: string): Promise<string> {
+    const socket = createConnection({ host: "127.0.0.1", port });
+    sockets.push(socket);
+    socket.setEncoding("utf8");
+    let received = "";
+    const done = new Promise<string>((resolve) => {
+      socket.on("close", () => resolve(received));
+      setTimeout(() => resolve(received), 1500).unref();
+    });
+    socket.on("data", (d: string) => {
+      received += d;
+      const id = /id=['"]([^'"]+)['"]/.exec(received)?.[1];
+      if (id && !received.includes("sent")) {
+        received += "<!--sent-->";
+        socket.write(`<handshake>${createHash("sha1").update(id + secretByPrototype).digest("hex")}</handshake>`);
+      }
+      if (/<handshake\/>|<\/stream:stream>/.test(d)) socket.end();
+    });
+    socket.write(`<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' to='${jid}'>`);
+    return done;
+  }
+
+  it("a component named __proto__ or constructor is an unknown host, never let in", async () => {
+    const mock = await startMockServer();
+    try {
+      for (const [jid, asString] of [["__proto__", String({})], ["constructor", String(Object)], ["toString", String(Object.prototype.toString)]]) {
+        const answer = await handshakeAs(mock.componentPort, jid, asString);
+        expect(answer, jid).toMatch(/host-unknown/);
+        expect(answer, jid).not.toContain("<handshake/>");
+      }
+    } finally {
+      await mock.stop();
+    }
+  });
+});
+
+describe("fuzzing the mock server (scripts/fuzz.ts, a few hundred inputs)", () => {
+  it("no exception escapes the mock server, and a delegated round trip works afterwards", async () => {
+    const outcome = await fuzzMockServer({ count: 300, seed: 15, concurrency: 32 });
+    expect(outcome.crashes.map((c) => c.error)).toEqual([]);
+    expect(outcome.roundTrip).toBeUndefined();
+  });
+});
+
+describe("the process safety net (src/cli/process-guard.ts)", () => {
+  it("an exception no handler caught stops the run as Ctrl-C would (reports get written), exit 70, secrets redacted", async () => {
+    const guard = new URL("../src/cli/process-guard.ts", import.meta.url).pathname;
+    const redact = new URL("../src/record/redact.ts", import.meta.url).pathname;
+    const script = [
+      `import { installProcessGuard, guardedExitCode } from ${JSON.stringify(guard)};`,
+      `import { runSecrets } from ${JSON.stringify(redact)};`,
+      "installProcessGuard();",
+      "runSecrets.add('s3cret-in-a-stack');",
+      // What run-command does on Ctrl-C: finish, write the reports, return 130.
+      "process.on('SIGINT', () => { console.log('reports written'); process.exitCode = guardedExitCode(130); });",
+      "setTimeout(() => { throw new Error('boom near s3cret-in-a-stack'); }, 10);",
+    ].join("\n");
+    const outcome = await runCommand(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { killAfterMs: 20_000 });
+    expect(outcome.stdout).toContain("reports written");
+    expect(outcome.stderr).toMatch(/internal error \(uncaught exception, caught by the safety net\): Error: boom near \[redacted\]/);
+    expect(outcome.stderr).not.toContain("s3cret-in-a-stack");
+    expect(outcome.code).toBe(70);
   });
 });

@@ -4,8 +4,10 @@ import { sameJid } from "../protocol/jid.js";
 import { NS } from "../protocol/namespaces.js";
 import { streamError } from "../protocol/stanzas.js";
 import type { ComponentCredentials, Delegation, ProtocolVersion } from "../target/types.js";
+import { runSecrets } from "../record/redact.js";
 import { Element, serialize } from "../xml/element.js";
-import { StreamParser } from "../xml/stream-parser.js";
+import { LIMITS, formatSize, quoteBytes } from "../xml/limits.js";
+import { StreamParser, XmlStreamError } from "../xml/stream-parser.js";
 import { autoAnswer } from "./server-auto-answer.js";
 
 /** What the suite, playing the delegating server, tells and answers a component. */
@@ -40,11 +42,17 @@ export type LinkEvent =
  */
 export class ComponentLink {
   readonly streamId = randomUUID();
-  private readonly parser = new StreamParser();
+  private readonly parser = new StreamParser({ strict: true });
   private state: "header" | "handshake" | "ready" | "closed" = "header";
   private buffer: LinkEvent[] = [];
   private sink: ((event: LinkEvent) => void) | undefined;
   private closeReason = "";
+  /** Once an adopter has left: what the component sends until the next adopter is counted and dropped, never replayed. */
+  private released = false;
+  private discarded = { events: 0, chars: 0 };
+  /** What this adoption (or, before the first, the connection) has received so far, against LIMITS.streamChars/streamStanzas. */
+  private budget = { chars: 0, stanzas: 0 };
+  private endSeen = false;
   /** Why the handshake failed, when it did. */
   failure: string | undefined;
   readonly autoAnswered: { at: number; stanza: Element }[] = [];
@@ -54,23 +62,44 @@ export class ComponentLink {
     private readonly role: () => ServerRole,
     private readonly events: { ready(link: ComponentLink): boolean; closed(link: ComponentLink): void },
   ) {
+    // With the stream id, the digest allows an offline dictionary attack on the secret: never written, however it is split.
+    runSecrets.addDigest(createHash("sha1").update(this.streamId + role().component.secret).digest("hex"));
     socket.setEncoding("utf8");
     // Stream header, handshake answer and advertisement are separate small writes: no Nagle wait between them.
     socket.setNoDelay(true);
     socket.on("data", (data: string) => {
+      if (this.state === "closed") return;
       this.emit({ kind: "bytes", direction: "in", data });
+      this.budget.chars += data.length;
+      if (this.budget.chars > LIMITS.streamChars) {
+        return this.refuse(new XmlStreamError("policy-violation", `more than ${formatSize(LIMITS.streamChars)} on one stream in one scenario (a flood)`, quoteBytes(data)));
+      }
+      if (this.parser.hasEnded && data.trim()) {
+        return this.refuse(new XmlStreamError("not-well-formed", "data after the end of the stream (</stream:stream>)", quoteBytes(data)));
+      }
       this.parser.write(data);
+      if (this.endSeen && this.open) {
+        try {
+          this.write("</stream:stream>");
+        } catch {
+          // already unwritable
+        }
+        this.socket.end();
+        this.finish("the component closed its stream");
+      }
     });
     socket.on("close", () => this.finish("the component closed the TCP connection"));
     socket.on("error", (err) => this.finish(`socket error: ${err.message}`));
     this.parser.on("streamStart", (attrs) => this.onStreamStart(attrs));
-    this.parser.on("stanza", (stanza) => this.onStanza(stanza));
-    this.parser.on("streamEnd", () => {
-      this.write("</stream:stream>");
-      this.socket.end();
-      this.finish("the component closed its stream");
+    this.parser.on("stanza", (stanza) => {
+      if (++this.budget.stanzas > LIMITS.streamStanzas) {
+        return this.refuse(new XmlStreamError("policy-violation", `more than ${LIMITS.streamStanzas} stanzas on one stream in one scenario (a flood)`, quoteBytes(stanza.toString())));
+      }
+      this.onStanza(stanza);
     });
-    this.parser.on("error", (err) => this.fail("not-well-formed", err.message));
+    // Closed once the read that carried </stream:stream> is parsed: data after it in the same read is refused instead.
+    this.parser.on("streamEnd", () => (this.endSeen = true));
+    this.parser.on("error", (err) => this.refuse(err));
   }
 
   get ready(): boolean {
@@ -84,14 +113,21 @@ export class ComponentLink {
   /** Hands every past and future event to `sink` (one adopter at a time). */
   adopt(sink: (event: LinkEvent) => void): void {
     this.sink = sink;
+    this.budget = { chars: 0, stanzas: 0 };
+    if (this.discarded.events > 0) {
+      const { events, chars } = this.discarded;
+      this.discarded = { events: 0, chars: 0 };
+      sink({ kind: "note", text: `${events} event${events === 1 ? "" : "s"} (${formatSize(chars)}) of the component's stream between scenarios were discarded, not replayed into this one` });
+    }
     const past = this.buffer;
     this.buffer = [];
     for (const event of past) sink(event);
   }
 
-  /** The adopter leaves: events are buffered again for the next one. */
+  /** The adopter leaves: until the next one adopts the link, what arrives is dropped (and counted), never replayed. */
   release(): void {
     this.sink = undefined;
+    this.released = true;
   }
 
   write(text: string): void {
@@ -131,6 +167,22 @@ export class ComponentLink {
     this.finish("the suite dropped the connection");
   }
 
+  /** Input the suite does not take (XmlStreamError): closes the stream with the matching stream error, naming the offending bytes. */
+  private refuse(err: XmlStreamError): void {
+    if (this.state === "closed") return;
+    const why = `the suite refused the component's input (${err.condition}): ${err.message}`;
+    this.failure ??= why;
+    try {
+      this.write(streamError(err.condition, err.problem));
+    } catch {
+      // already unwritable
+    }
+    this.socket.end();
+    this.socket.pause();
+    setTimeout(() => this.socket.destroy(), 200).unref();
+    this.finish(why);
+  }
+
   /** Closes with a stream error (RFC 6120 §4.9). */
   fail(condition: string, text?: string): void {
     if (this.state === "closed") return;
@@ -145,8 +197,13 @@ export class ComponentLink {
   }
 
   private emit(event: LinkEvent): void {
-    if (this.sink) this.sink(event);
-    else this.buffer.push(event);
+    if (this.sink) return this.sink(event);
+    if (this.released && event.kind !== "closed") {
+      this.discarded.events++;
+      if (event.kind === "bytes") this.discarded.chars += event.data.length;
+      return;
+    }
+    this.buffer.push(event);
   }
 
   private finish(reason: string): void {
@@ -190,6 +247,7 @@ export class ComponentLink {
 
   private onHandshake(stanza: Element): void {
     const expected = createHash("sha1").update(this.streamId + this.role().component.secret).digest("hex");
+    runSecrets.addDigest(expected);
     if (stanza.name !== "handshake" || stanza.getText().trim().toLowerCase() !== expected) {
       return this.fail("not-authorized", stanza.name === "handshake" ? "wrong handshake digest" : `<${stanza.name}/> before the handshake`);
     }

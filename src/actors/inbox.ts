@@ -48,6 +48,13 @@ export class ExpectationTimeout extends Error {
 /** The stanza that settles the step (the answer with the id it waits for) arrived and matches none of its patterns. */
 export class DecisiveMismatch extends ExpectationTimeout {}
 
+/**
+ * The stream ended before (or while) a step waited on it: no verdict can come from it. A
+ * dropped connection is the suite's `error`, never a pass of a "receives nothing" check nor a
+ * `fail` of the rule the step checks.
+ */
+export class StreamClosed extends Error {}
+
 export class UnexpectedStanza extends Error {
   constructor(readonly stanza: string) {
     super(`received ${stanza}`);
@@ -63,6 +70,8 @@ export class Inbox {
   private readonly arrivals: Arrival[] = [];
   private readonly waiters = new Set<Waiter>();
   private closedReason: string | undefined;
+  private closedAt = 0;
+  private readonly closeListeners = new Set<() => void>();
 
   constructor(private readonly streamNamespace: string) {}
 
@@ -86,8 +95,31 @@ export class Inbox {
 
   /** The stream ended: waiting any longer is pointless. */
   close(reason: string): void {
-    this.closedReason ??= reason;
+    if (this.closedReason === undefined) {
+      this.closedReason = reason;
+      this.closedAt = Date.now();
+    }
     for (const waiter of this.waiters) waiter.settle();
+    for (const listener of [...this.closeListeners]) listener();
+    this.closeListeners.clear();
+  }
+
+  /** Calls `listener` once the stream is closed (at once if it is); returns how to stop listening. */
+  onClose(listener: () => void): () => void {
+    if (this.closedReason !== undefined) {
+      listener();
+      return () => undefined;
+    }
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
+  /** "stream closed after 312 ms (why)" for a wait that began at `since`; "already closed" when it closed before. */
+  private closedSince(since: number): string {
+    const reason = this.closedReason ?? "";
+    return this.closedAt < since
+      ? `stream already closed ${since - this.closedAt} ms before (${reason})`
+      : `stream closed after ${this.closedAt - since} ms (${reason})`;
   }
 
   get closed(): string | undefined {
@@ -104,6 +136,7 @@ export class Inbox {
    * Fails at once (DecisiveMismatch) when the IQ answer the patterns name by id arrives and matches none.
    */
   async expectAny(patterns: Element[], timeoutMs: number, captures: Captures): Promise<{ stanza: Element; captures: Captures; alternative: number }> {
+    const began = Date.now();
     const decisive = decisiveIdOf(patterns);
     for (const arrival of this.arrivals) {
       if (arrival.consumed) continue;
@@ -114,7 +147,7 @@ export class Inbox {
       }
     }
     const early = decisive ? this.arrivals.find((a) => !a.consumed && decisive(a.stanza)) : undefined;
-    const settled = early ? { arrival: early, captures, alternative: -1 } : await this.wait(patterns, timeoutMs, captures, false, decisive);
+    const settled = early ? { arrival: early, captures, alternative: -1 } : await this.wait(patterns, timeoutMs, captures, decisive);
     if (settled && settled.alternative >= 0) {
       settled.arrival.consumed = true;
       return { stanza: settled.arrival.stanza, captures: settled.captures, alternative: settled.alternative };
@@ -125,10 +158,10 @@ export class Inbox {
       const closest = this.closestFailure(patterns, [answer], captures);
       throw new DecisiveMismatch([serialize(answer)], closest, `the answer with id '${String(answer.attrs.id)}' arrived and does not match`);
     }
+    if (this.closedReason !== undefined) throw new StreamClosed(this.closedSince(began));
     const candidates = this.arrivals.filter((a) => !a.consumed);
     const closest = this.closestFailure(patterns, candidates.map((a) => a.stanza), captures);
-    const why = this.closedReason ? `stream closed (${this.closedReason})` : `nothing matching within ${timeoutMs} ms`;
-    throw new ExpectationTimeout(candidates.map((a) => serialize(a.stanza)), closest, why);
+    throw new ExpectationTimeout(candidates.map((a) => serialize(a.stanza)), closest, `nothing matching within ${timeoutMs} ms`);
   }
 
   /**
@@ -137,20 +170,23 @@ export class Inbox {
    * target's choice (one advertisement message or several, SRV-ADV-08).
    */
   async expectSeen(pattern: Element, timeoutMs: number, captures: Captures): Promise<{ stanza: Element; captures: Captures }> {
+    const began = Date.now();
     for (const arrival of this.arrivals) {
       const result = this.tryMatchAny([pattern], arrival.stanza, captures);
       if (result) return { stanza: arrival.stanza, captures: result.captures };
     }
     const settled = await this.wait([pattern], timeoutMs, captures);
     if (settled) return { stanza: settled.arrival.stanza, captures: settled.captures };
+    if (this.closedReason !== undefined) throw new StreamClosed(this.closedSince(began));
     const closest = this.closestFailure([pattern], this.arrivals.map((a) => a.stanza), captures);
-    const why = this.closedReason ? `stream closed (${this.closedReason})` : `no stanza received so far matches, nor did one within ${timeoutMs} ms`;
-    throw new ExpectationTimeout(this.arrivals.map((a) => serialize(a.stanza)), closest, why);
+    throw new ExpectationTimeout(this.arrivals.map((a) => serialize(a.stanza)), closest, `no stanza received so far matches, nor did one within ${timeoutMs} ms`);
   }
 
   /**
    * Fails if a stanza matching `pattern` (any stanza when undefined) is
-   * unconsumed from `since` on, or arrives within the window.
+   * unconsumed from `since` on, or arrives within the window. Silence proves
+   * something only on a live stream: closed before or during the window, it
+   * throws StreamClosed (the scenario errors) instead of passing.
    */
   async expectNothing(pattern: Element | undefined, windowMs: number, since: number, captures: Captures): Promise<void> {
     for (const arrival of this.arrivals) {
@@ -160,11 +196,15 @@ export class Inbox {
         throw new UnexpectedStanza(serialize(arrival.stanza));
       }
     }
-    const settled = await this.wait(pattern && [pattern], windowMs, captures, true);
+    const began = Date.now();
+    const live = `"receives nothing" needs a live stream for its whole window of ${windowMs} ms`;
+    if (this.closedReason !== undefined) throw new StreamClosed(`${this.closedSince(began)}: ${live}`);
+    const settled = await this.wait(pattern && [pattern], windowMs, captures);
     if (settled) {
       settled.arrival.consumed = true;
       throw new UnexpectedStanza(serialize(settled.arrival.stanza));
     }
+    if (this.closedReason !== undefined) throw new StreamClosed(`${this.closedSince(began)}: ${live}`);
   }
 
   /** Everything received, consumed or not, oldest first. */
@@ -181,18 +221,15 @@ export class Inbox {
     patterns: Element[] | undefined,
     timeoutMs: number,
     captures: Captures,
-    ignoreClose = false,
     decisive?: (stanza: Element) => boolean,
   ): Promise<Settled | undefined> {
-    if (this.closedReason && !ignoreClose) return Promise.resolve(undefined);
+    if (this.closedReason !== undefined) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const waiter: Waiter = {
         patterns,
         captures,
         decisive,
         settle: (match) => {
-          // A closed stream delivers nothing more: a "nothing within" window just runs out.
-          if (!match && ignoreClose) return;
           clearTimeout(timer);
           this.waiters.delete(waiter);
           resolve(match);

@@ -135,7 +135,8 @@ export class ServerActor implements Actor {
 
   async sendRaw(text: string): Promise<void> {
     const link = this.link;
-    if (!link?.open) throw new Error(`${this.name} has no open stream with the component (missing '${this.name} connects'?)`);
+    if (!link) throw new Error(`${this.name} has no stream with the component (missing '${this.name} connects'?)`);
+    if (!link.open) throw new Error(`the component's stream is closed: ${this.inbox.closed ?? link.failure ?? "closed"}`);
     link.write(text);
   }
 
@@ -164,6 +165,8 @@ export class ServerActor implements Actor {
 
   async dispose(): Promise<void> {
     try {
+      // Steps still waiting (a body running on after Ctrl-C or its deadline) end now, and their timers with them.
+      this.inbox.close("the scenario ended");
       this.link?.release();
       if (this.owned) {
         await this.link?.close().catch(() => undefined);

@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import { parseCommandArgs, positiveInt } from "./args.js";
-import { COMPONENT_FAULTS, isComponentFault, type ComponentFault } from "../../mocks/component/index.js";
-import { SERVER_FAULTS, isServerFault, type ServerFault } from "../../mocks/server/index.js";
+import { COMPONENT_FAULTS, COMPONENT_READINGS, isComponentFault, type ComponentFault, type ComponentReadings } from "../../mocks/component/index.js";
+import { ALTERNATE_READINGS, DEFAULT_READINGS, SERVER_FAULTS, isServerFault, type ServerFault, type ServerReadings } from "../../mocks/server/index.js";
 import { formatScenarioLine } from "../report/console.js";
 import { ComponentTargetDriver } from "../runner/drivers/component-target-driver.js";
 import { MockComponentDriver } from "../runner/drivers/mock-component-driver.js";
@@ -29,6 +29,8 @@ Options:
   --target FILE          a real server or component (docs/target-file.md)
   --against MOCK         mock-server or mock-component: the embedded reference (default: the mock of the file's role)
   --mock-fault ID        switch on a fault of the mock (repeatable, or comma-separated), e.g. SRV-REP-01
+  --mock-reading ID=NAME the reading the mock follows for an ambiguous row (repeatable), e.g. SRV-REP-07=strict
+                         (default: the readings under which the mock server and the mock component agree)
   --version 1|2          protocol version of the mock (default: 2)
   --timeout MS           per-step timeout, overriding the target's
   --deadline MS          limit for the whole scenario (default: 60000)
@@ -44,6 +46,7 @@ export const REPLAY_TARGET_OPTIONS = {
   target: { type: "string" },
   against: { type: "string" },
   "mock-fault": { type: "string", multiple: true },
+  "mock-reading": { type: "string", multiple: true },
   version: { type: "string" },
   timeout: { type: "string" },
   deadline: { type: "string" },
@@ -53,6 +56,7 @@ export interface ReplayTargetValues {
   target?: string;
   against?: string;
   "mock-fault"?: string[];
+  "mock-reading"?: string[];
   version?: string;
   timeout?: string;
   deadline?: string;
@@ -65,6 +69,8 @@ export interface ReplayTarget {
   deadlineMs: number;
   /** e.g. "embedded mock server with fault SRV-REP-01" */
   label: string;
+  /** What an embedded mock said since the last call (why it refused a reply …), for the replay output. */
+  takeMockLog(): string[];
 }
 
 export { TargetUnreachableError } from "./errors.js";
@@ -77,8 +83,13 @@ export async function openReplayTarget(values: ReplayTargetValues, scenario: Sce
   const faultIds = (values["mock-fault"] ?? []).flatMap((f) => f.split(",")).map((f) => f.trim()).filter(Boolean);
   if (values.target && values.against) throw new UsageError(`${command}: give --target or --against, not both`);
   let driver: TargetDriver;
+  const mockLog: string[] = [];
+  const log = (line: string) => {
+    if (mockLog.length < MOCK_LOG_LINES) mockLog.push(line);
+  };
   if (values.target) {
     if (faultIds.length) throw new UsageError("--mock-fault applies to the embedded mocks, not to a --target");
+    if (values["mock-reading"]?.length) throw new UsageError("--mock-reading applies to the embedded mocks, not to a --target");
     if (values.version !== undefined) throw new UsageError("--version applies to the embedded mocks; a target file says its own version");
     const target = await loadTargetFile(values.target);
     if (target.role !== scenario.role) {
@@ -101,10 +112,11 @@ export async function openReplayTarget(values: ReplayTargetValues, scenario: Sce
         throw new UsageError(`--mock-fault: '${id}' is not a fault of the ${against} (${known[0]} … ${known[known.length - 1]}; see xep0355 list --requirements)`);
       }
     }
+    const readings = mockReadings(values["mock-reading"] ?? [], role);
     driver =
       role === "server"
-        ? new MockServerDriver({ version, faults: server, stepTimeoutMs: stepTimeout })
-        : new MockComponentDriver({ version, faults: component });
+        ? new MockServerDriver({ version, faults: server, stepTimeoutMs: stepTimeout, log, readings: readings as Partial<ServerReadings> })
+        : new MockComponentDriver({ version, faults: component, log, readings: readings as ComponentReadings });
   }
   let description: TargetDescription;
   try {
@@ -114,7 +126,34 @@ export async function openReplayTarget(values: ReplayTargetValues, scenario: Sce
     throw new TargetUnreachableError(`target unreachable: ${err instanceof Error ? err.message : String(err)}`);
   }
   const label = `${description.name}${description.software ? ` — ${description.software}` : ""} — urn:xmpp:delegation:${description.protocolVersion}`;
-  return { driver, description, deadlineMs, label };
+  return { driver, description, deadlineMs, label, takeMockLog: () => mockLog.splice(0) };
+}
+
+/** --mock-reading ID=NAME…, checked against the readings the mock of that role knows. */
+function mockReadings(args: string[], role: "server" | "component"): Record<string, string> {
+  const known: Record<string, readonly string[]> =
+    role === "server"
+      ? Object.fromEntries(Object.keys(DEFAULT_READINGS).map((id) => [id, [DEFAULT_READINGS[id as keyof ServerReadings], ALTERNATE_READINGS[id as keyof ServerReadings]]]))
+      : COMPONENT_READINGS;
+  const chosen: Record<string, string> = {};
+  for (const arg of args.flatMap((a) => a.split(",")).map((a) => a.trim()).filter(Boolean)) {
+    const [id, name] = arg.split("=", 2).map((x) => x.trim());
+    const names = known[id];
+    if (!names) throw new UsageError(`--mock-reading ${arg}: the mock ${role} has no reading for '${id}' (known: ${Object.keys(known).join(", ")})`);
+    if (!name || !names.includes(name)) throw new UsageError(`--mock-reading ${arg}: '${id}' reads ${names.join(" or ")}`);
+    chosen[id] = name;
+  }
+  return chosen;
+}
+
+/** Enough for one scenario's worth of refusals; a runaway loop in a script does not flood the output. */
+const MOCK_LOG_LINES = 50;
+
+/** The mock's own words, after the verdict: "the mock server: bad reply to fwd-…: inner type error (strict reading)". */
+export function formatMockLog(lines: string[], label: string): string {
+  if (lines.length === 0) return "";
+  const who = label.startsWith("embedded mock component") ? "the mock component" : "the mock server";
+  return lines.map((l) => `    ${who}: ${l}\n`).join("");
 }
 
 /** Runs the scenario once, with a fresh uid (fresh resources on a shared server). */
@@ -169,8 +208,9 @@ export async function replayCommand(args: string[]): Promise<number> {
       if (scenario.kind !== "text") throw new UsageError("--keep-going works on text scenarios (.scenario) only");
       return await replayKeepGoing(scenario, target, abort.signal, Boolean(values.transcript));
     }
+    target.takeMockLog();
     const result = await replayOnce(scenario, target, abort.signal);
-    process.stdout.write(formatReplayResult(result, Boolean(values.transcript)));
+    process.stdout.write(formatReplayResult(result, Boolean(values.transcript)) + formatMockLog(target.takeMockLog(), target.label));
     if (abort.signal.aborted) return EXIT.interrupted;
     return result.verdict === "pass" ? EXIT.compliant : EXIT.notCompliant;
   } finally {
@@ -201,18 +241,27 @@ async function replayKeepGoing(scenario: TextScenario, target: ReplayTarget, sig
     process.stdout.write(`  SKIP  ${scenario.id}  ${missing}\n`);
     return EXIT.notCompliant;
   }
+  target.takeMockLog();
   const run = await runKeepGoing(scenario, target.driver, randomBytes(3).toString("hex"), { deadlineMs: target.deadlineMs, signal });
   const bad = run.outcomes.filter((o) => o.status !== "ok");
   const lines: string[] = [];
+  // A failing step consumes nothing, so the stanzas it was offered are offered again to the next
+  // failing step of that actor: each is listed once, where it first appears.
+  const listed = new Set<string>();
   for (const o of bad) {
     const word = o.status === "fail" ? "FAIL " : o.status === "error" ? "ERROR" : "SKIP ";
     lines.push(`  ${word} line ${o.step.line} (${o.step.text}) ${o.requirement && o.requirement !== scenario.requirements[0] ? `${o.requirement}: ` : ""}${o.message ?? ""}`);
     if (o.expected) lines.push("      expected:", ...indent(o.expected, "        "));
-    if (o.received?.length) {
-      lines.push("      received (not consumed by earlier steps):");
-      for (const r of o.received.slice(0, 4)) lines.push(...indent(r, "        "));
-      if (o.received.length > 4) lines.push(`        … ${o.received.length - 4} more`);
+    const fresh = (o.received ?? []).filter((r) => !listed.has(r));
+    const again = (o.received?.length ?? 0) - fresh.length;
+    if (fresh.length) {
+      lines.push(`      received (not consumed by earlier steps${again ? `; ${again} more listed above` : ""}):`);
+      for (const r of fresh.slice(0, 4)) lines.push(...indent(r, "        "));
+      if (fresh.length > 4) lines.push(`        … ${fresh.length - 4} more`);
+    } else if (again) {
+      lines.push(`      received: only the ${again} stanza(s) listed above`);
     }
+    for (const r of fresh.slice(0, 4)) listed.add(r);
   }
   const ran = run.outcomes.length;
   const summary = run.aborted
@@ -225,7 +274,7 @@ async function replayKeepGoing(scenario: TextScenario, target: ReplayTarget, sig
     lines.push("  transcript:");
     for (const e of run.transcript) lines.push(`    ${String(e.t).padStart(6)} ms ${e.actor.padEnd(8)} ${e.direction === "in" ? "<-" : e.direction === "out" ? "->" : "--"} ${e.data.replace(/\n/g, "\\n")}`);
   }
-  process.stdout.write(lines.join("\n") + "\n");
+  process.stdout.write(lines.join("\n") + "\n" + formatMockLog(target.takeMockLog(), target.label));
   if (signal.aborted) return EXIT.interrupted;
   return bad.length === 0 && !run.aborted ? EXIT.compliant : EXIT.notCompliant;
 }

@@ -108,11 +108,20 @@ function layout(d: SequenceDiagram): { x: Map<string, number>; width: number } {
   return { x, width: at - (gaps[d.lifelines.length - 1] ?? 0) + (last?.kind === "target" ? TARGET_HEAD_W : HEAD_W) / 2 + 16 };
 }
 
+/** Characters of XML all panels of one diagram hold at most; later panels say where to look instead. */
+export const MAX_PANELS_CHARS = 64 * 1024;
+
 export function renderSequence(d: SequenceDiagram, prefix: string): RenderedSequence {
   const { x, width } = layout(d);
   const height = TOP + d.events.reduce((h, ev) => h + rowHeight(ev), 0) + 24;
   const parts: string[] = [];
   const panels: string[] = [];
+  let budget = MAX_PANELS_CHARS;
+  const panel = (id: string, title: string, xml: string, cls: string): string => {
+    const shown = xml.length <= budget || cls === "offending" ? xml : "<!-- not included: this diagram's XML reached the report's limit; see the scenario's transcript file -->";
+    budget -= Math.min(shown.length, budget);
+    return panelHtml(id, title, shown, cls);
+  };
 
   // Lifelines and their heads.
   for (const l of d.lifelines) {
@@ -208,6 +217,6 @@ function nameOf(d: SequenceDiagram, id: string): string {
 }
 
 /** The XML is stored escaped and plain; the page's script colours it when the panel is first shown. */
-function panel(id: string, title: string, xml: string, cls: string): string {
+function panelHtml(id: string, title: string, xml: string, cls: string): string {
   return `<div class="msg-panel ${cls}" data-panel="${id}" hidden><div class="msg-title">${esc(title)}</div><pre class="xml" data-plain>${esc(xml)}</pre></div>`;
 }

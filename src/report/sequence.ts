@@ -417,7 +417,45 @@ export function buildSequence(s: ScenarioResult, target?: TargetInfo): SequenceD
   const known = new Set(lifelines.map((l) => l.id));
   for (const ev of events) if (ev.kind !== "arrow" && ev.actor && !known.has(ev.actor)) ev.actor = undefined;
 
-  return { lifelines, events, target: TARGET_LIFELINE };
+  return { lifelines, events: boundEvents(events), target: TARGET_LIFELINE };
+}
+
+/** Rows one diagram draws at most (a flood would make a page of hundreds of megabytes). */
+export const MAX_DIAGRAM_EVENTS = 160;
+/** Characters of XML one arrow's panel holds at most. */
+export const MAX_PANEL_CHARS = 16 * 1024;
+
+/**
+ * At most MAX_DIAGRAM_EVENTS rows: the first and the last ones, and every offending or missing
+ * mark with its neighbours; each run left out becomes one suite note saying how many, and each
+ * arrow's XML is cut to MAX_PANEL_CHARS. The transcript file keeps everything.
+ */
+export function boundEvents(events: SequenceEvent[]): SequenceEvent[] {
+  for (const ev of events) {
+    if (ev.kind === "arrow" && ev.xml.length > MAX_PANEL_CHARS) {
+      ev.xml = `${ev.xml.slice(0, MAX_PANEL_CHARS)}\n<!-- ${ev.xml.length - MAX_PANEL_CHARS} more characters not shown: see the scenario's transcript file -->`;
+    }
+  }
+  if (events.length <= MAX_DIAGRAM_EVENTS) return events;
+  const keep = new Uint8Array(events.length);
+  const edge = Math.floor(MAX_DIAGRAM_EVENTS / 3);
+  keep.fill(1, 0, edge);
+  keep.fill(1, events.length - edge);
+  events.forEach((ev, i) => {
+    if ((ev.kind === "arrow" && ev.offending) || ev.kind === "missing") keep.fill(1, Math.max(0, i - 3), i + 4);
+  });
+  const out: SequenceEvent[] = [];
+  for (let i = 0; i < events.length; ) {
+    if (keep[i]) {
+      out.push(events[i++]);
+      continue;
+    }
+    let j = i;
+    while (j < events.length && !keep[j]) j++;
+    out.push({ kind: "note", t: events[i].t, text: `${j - i} more rows (stanzas and notes) not drawn: the diagram shows at most ${MAX_DIAGRAM_EVENTS}; the transcript file has them all` });
+    i = j;
+  }
+  return out;
 }
 
 /** Before the trailing stream-close arrows and notes: where the step gave up. */

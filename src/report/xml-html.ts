@@ -1,4 +1,4 @@
-import { childElements, ownText, parseXml, type Element } from "../xml/element.js";
+import { DISPLAY_DEPTH, childElements, depthCutNote, ownText, parseXml, type Element } from "../xml/element.js";
 
 /** HTML-escapes text for element content and attribute values. */
 export function esc(text: string): string {
@@ -68,8 +68,8 @@ function noteHtml(mark: XmlMark | undefined, el: Element): string {
   return mark && mark.el === el && mark.note ? ` <span class="diff-note">${esc(mark.note)}</span>` : "";
 }
 
-/** Pretty-prints an element as HTML (same layout as pretty() in src/xml/element.ts), with one part marked. */
-export function renderXml(el: Element, mark?: XmlMark, indent = ""): string {
+/** Pretty-prints an element as HTML (same layout as pretty() in src/xml/element.ts, depth-capped the same way), with one part marked. */
+export function renderXml(el: Element, mark?: XmlMark, indent = "", level = 1): string {
   const own = mark && mark.el === el;
   const attrs = renderAttrs(el, mark);
   const kids = childElements(el);
@@ -84,7 +84,10 @@ export function renderXml(el: Element, mark?: XmlMark, indent = ""): string {
   if (kids.length === 0 && !rawText && !(own && mark.what === "text")) out = `${indent}${open(true)}${noteHtml(mark, el)}`;
   else if (kids.length === 0) out = `${indent}${open(false)}${textHtml}${close}${noteHtml(mark, el)}`;
   else {
-    const inner = kids.map((k) => renderXml(k, mark, indent + "  ")).join("\n");
+    const inner =
+      level >= DISPLAY_DEPTH
+        ? `${indent}  <span class="xc">${esc(depthCutNote(el))}</span>`
+        : kids.map((k) => renderXml(k, mark, indent + "  ", level + 1)).join("\n");
     const textLine = rawText ? `\n${indent}  ${textHtml}` : "";
     out = `${indent}${open(false)}${noteHtml(mark, el)}${textLine}\n${inner}\n${indent}${close}`;
   }

@@ -38,6 +38,20 @@ export interface ServerFeatures {
   keptGrants?: boolean;
 }
 
+/**
+ * A further delegating domain of a target, configured exactly as `domain` (the same delegations,
+ * accounts juliet and romeo with the same passwords) but with a managing component of its own.
+ * Scenarios that cast the managing component run on different lanes at once instead of taking turns.
+ */
+export interface ServerLane {
+  domain: string;
+  components: {
+    managing: ComponentCredentials;
+    /** The lane's own component with no delegation; without one, the target's `components.other`, shared by the lanes. */
+    other?: ComponentCredentials;
+  };
+}
+
 export interface ServerTarget {
   role: "server";
   /** Human label for reports, e.g. "Prosody 0.12 + mod_delegation". */
@@ -74,6 +88,12 @@ export interface ServerTarget {
    */
   undelegatedDomain?: string;
   features: ServerFeatures;
+  /**
+   * Further delegating domains with managing components of their own (launched servers): scenarios
+   * casting a component each get a lane to themselves, `domain` + `components` being the first.
+   * Without any, those scenarios take turns on the one managing component.
+   */
+  lanes?: ServerLane[];
   /** Milliseconds: a step waiting for a stanza, a "nothing within" window, connecting. */
   timeouts: { step: number; quiet: number; connect: number; giveUp?: number };
 }

@@ -44,8 +44,28 @@ export function clone(el: Element): Element {
   return parseXml(el.toString());
 }
 
-/** Pretty-prints for humans (reports, failure messages). */
-export function pretty(el: Element, indent = ""): string {
+/** Levels of nesting a rendering shows; deeper ones are replaced by a line saying how many were left out. */
+export const DISPLAY_DEPTH = 48;
+
+/** How many levels of elements are below `el` (1 for a leaf), counted without recursion. */
+export function nestingDepth(el: Element): number {
+  let deepest = 0;
+  const stack: [Element, number][] = [[el, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    deepest = Math.max(deepest, depth);
+    for (const kid of childElements(node)) stack.push([kid, depth + 1]);
+  }
+  return deepest;
+}
+
+/** The line shown instead of the children of an element at the display limit. */
+export function depthCutNote(el: Element): string {
+  return `<!-- ${nestingDepth(el) - 1} deeper level(s) not shown: nested more than ${DISPLAY_DEPTH} levels -->`;
+}
+
+/** Pretty-prints for humans (reports, failure messages); depth-capped at DISPLAY_DEPTH. */
+export function pretty(el: Element, indent = "", level = 1): string {
   const attrs = Object.entries(el.attrs)
     .filter(([, v]) => v !== undefined && v !== null)
     .map(([k, v]) => ` ${k}="${escapeXML(String(v))}"`)
@@ -54,7 +74,7 @@ export function pretty(el: Element, indent = ""): string {
   const text = ownText(el).trim();
   if (kids.length === 0 && !text) return `${indent}<${el.name}${attrs}/>`;
   if (kids.length === 0) return `${indent}<${el.name}${attrs}>${escapeXMLText(text)}</${el.name}>`;
-  const inner = kids.map((k) => pretty(k, indent + "  ")).join("\n");
+  const inner = level >= DISPLAY_DEPTH ? `${indent}  ${depthCutNote(el)}` : kids.map((k) => pretty(k, indent + "  ", level + 1)).join("\n");
   const textLine = text ? `\n${indent}  ${escapeXMLText(text)}` : "";
   return `${indent}<${el.name}${attrs}>${textLine}\n${inner}\n${indent}</${el.name}>`;
 }

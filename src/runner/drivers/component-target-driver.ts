@@ -1,5 +1,6 @@
 import { ComponentListener, ServerActor } from "../../actors/server-actor.js";
 import { Transcript } from "../../actors/transcript.js";
+import { registerTargetSecrets } from "../../record/redact.js";
 import { NS } from "../../protocol/namespaces.js";
 import type { Need, Scenario } from "../../scenario/model.js";
 import type { ComponentTarget } from "../../target/types.js";
@@ -38,7 +39,9 @@ export class ComponentTargetDriver implements TargetDriver {
     private readonly probeAdvertises = true,
     /** Who declares the target's features, for not-supported reasons ("target file", or a launcher). */
     private readonly declaredBy = "target file",
-  ) {}
+  ) {
+    registerTargetSecrets(target);
+  }
 
   /** The port the suite listens on (useful when target.listenPort is 0), 0 before prepare(). */
   get port(): number {

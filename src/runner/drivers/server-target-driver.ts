@@ -1,4 +1,5 @@
 import { Transcript } from "../../actors/transcript.js";
+import { registerTargetSecrets } from "../../record/redact.js";
 import { ClientActor } from "../../actors/client-actor.js";
 import { ComponentActor } from "../../actors/component-actor.js";
 import { managingNestingResponder } from "../../actors/nesting-responder.js";
@@ -20,17 +21,41 @@ const NEED_FEATURE: Partial<Record<Need, keyof ServerTarget["features"]>> = {
   keptGrants: "keptGrants",
 };
 
-/** A delegating server someone else runs (a target file) or the suite launched. Shared by all scenarios. */
+/**
+ * A delegating server someone else runs (a target file) or the suite launched. Shared by all scenarios.
+ *
+ * A server allows one connection per component JID, so scenarios casting a component cannot share one.
+ * With one delegating domain they take turns (exclusiveResources). A target with lanes (ServerTarget.lanes:
+ * further delegating domains, each with its own managing component, as the launchers configure) gives
+ * each such scenario a lane of its own for its whole run, so they run side by side; scenarios casting
+ * only users run on the first lane without holding it, as they always did.
+ */
 export class ServerTargetDriver implements TargetDriver {
   readonly role = "server";
   private version: ProtocolVersion = 2;
+  /** One target per lane, the target itself first: its domain, its components. */
+  private readonly lanes: ServerTarget[];
+  private readonly freeLanes: number[];
+  private readonly laneWaiters: ((lane: number) => void)[] = [];
 
   constructor(
     private readonly target: ServerTarget,
     private readonly onClose: () => Promise<void> = async () => undefined,
     /** Known software (a launched server); otherwise asked with XEP-0092. */
     private readonly software?: string,
-  ) {}
+  ) {
+    registerTargetSecrets(target);
+    this.lanes = [
+      target,
+      ...(target.lanes ?? []).map((lane) => ({
+        ...target,
+        domain: lane.domain,
+        components: { managing: lane.components.managing, other: lane.components.other ?? target.components.other },
+        lanes: undefined,
+      })),
+    ];
+    this.freeLanes = this.lanes.map((_, i) => i);
+  }
 
   async prepare(): Promise<TargetDescription> {
     const probe = new ClientActor("probe", new Transcript(), this.endpoint(), this.target.accounts.juliet, `probe-${process.pid}`);
@@ -81,13 +106,50 @@ export class ServerTargetDriver implements TargetDriver {
     return undefined;
   }
 
-  async open(): Promise<ScenarioEnvironment> {
-    return serverEnvironment(this.target, this.version, async () => undefined);
+  async open(scenario: Scenario): Promise<ScenarioEnvironment> {
+    if (!this.laned(scenario)) return serverEnvironment(this.target, this.version, async () => undefined);
+    const lane = await this.takeLane();
+    // given back once the scenario's actors are gone (run-scenario disposes them before closing the environment)
+    return serverEnvironment(this.lanes[lane], this.version, async () => this.giveBackLane(lane));
   }
 
-  /** One connection per component JID at a time: scenarios casting the same component run one after the other. */
+  /**
+   * One connection per component JID at a time: scenarios casting the same component run one after the
+   * other. With lanes, a scenario casting a component needs the lane open() will hand it: the lowest free
+   * one (the runner starts a scenario right after asking, and open() takes that lane before anything else
+   * can), or, when all are taken, one held by a running scenario, so that the runner waits for a lane to
+   * come free instead of starting a scenario that would wait in open(). A component the lanes share (the
+   * target's `other`, when a lane has none of its own) is still taken in turns, by its JID.
+   */
   exclusiveResources(scenario: Scenario): string[] {
-    return scenario.cast.filter((c) => c.kind === "component").map((c) => `component:${c.ref}`);
+    const components = scenario.cast.filter((c) => c.kind === "component");
+    if (this.lanes.length === 1) return components.map((c) => `component:${c.ref}`);
+    if (!this.laned(scenario)) return [];
+    const lane = this.freeLanes.length ? Math.min(...this.freeLanes) : 0;
+    const shared = components
+      .filter((c) => c.ref !== "managing")
+      .map((c) => `component:${this.lanes[lane].components[c.ref as keyof ServerTarget["components"]]?.jid ?? c.ref}`);
+    return [`lane:${lane}`, ...new Set(shared)];
+  }
+
+  private laned(scenario: Scenario): boolean {
+    return this.lanes.length > 1 && scenario.cast.some((c) => c.kind === "component");
+  }
+
+  /** The lowest free lane, or the first one given back (more scenarios at once than lanes). */
+  private takeLane(): Promise<number> {
+    if (this.freeLanes.length) {
+      const lane = Math.min(...this.freeLanes);
+      this.freeLanes.splice(this.freeLanes.indexOf(lane), 1);
+      return Promise.resolve(lane);
+    }
+    return new Promise((resolve) => this.laneWaiters.push(resolve));
+  }
+
+  private giveBackLane(lane: number): void {
+    const waiter = this.laneWaiters.shift();
+    if (waiter) waiter(lane);
+    else this.freeLanes.push(lane);
   }
 
   close(): Promise<void> {
