@@ -85,7 +85,7 @@ const canRunRoots = fs.existsSync("/usr/bin/lua5.4") && fs.existsSync("/usr/bin/
 
 describe("newer versions, launched from their roots", () => {
   it.skipIf(!canRunRoots)("prosody@13.0.1: the root's Prosody, not the system's, speaking urn:xmpp:delegation:2 on the wire", async () => {
-    const server = await launchers.prosody.launch({ rootVersion: "13.0.1" });
+    const server = await launchers.prosody.launch({ rootVersion: "13.0.1", lanes: 2 });
     try {
       expect(server.software).toMatch(/^Prosody 13\.0\.1 \+ mod_delegation \(prosody-modules hg20250402\./);
       expect(server.target.version).toBe(2);
@@ -102,7 +102,7 @@ describe("newer versions, launched from their roots", () => {
   }, 90_000);
 
   it.skipIf(!canRunRoots)("ejabberd@24.12: still speaks urn:xmpp:delegation:1, as detected on the wire", async () => {
-    const server = await launchers.ejabberd.launch({ rootVersion: "24.12" });
+    const server = await launchers.ejabberd.launch({ rootVersion: "24.12", lanes: 2 });
     try {
       expect(server.software).toBe("ejabberd 24.12");
       expect(server.target.version).toBe(1);

@@ -6,6 +6,9 @@ import { describe, expect, it, vi } from "vitest";
 import { launchers } from "../src/launchers/index.js";
 import { acceptsTcp, freePorts } from "../src/launchers/ports.js";
 import { RawXmpp } from "../src/launchers/raw-xmpp.js";
+import { ServerTargetDriver } from "../src/runner/drivers/server-target-driver.js";
+import type { Scenario } from "../src/scenario/model.js";
+import type { ServerTarget } from "../src/target/types.js";
 
 /** When set, the next freePorts() call hands out this (occupied) port first: simulates losing the bind race. */
 const sabotage = vi.hoisted(() => ({ port: 0 }));
@@ -51,9 +54,10 @@ function pidsMentioning(needle: string): string[] {
 
 for (const name of ["prosody", "ejabberd"] as const) {
   describe(`${name} launcher`, () => {
-    it.skipIf(!installed[name])("launches, accepts a PLAIN login and a component handshake, and leaves nothing behind", async () => {
+    it.skipIf(!installed[name])("launches, accepts a PLAIN login and a component handshake on every lane, and leaves nothing behind", async () => {
       const before = new Set(runDirs(name));
-      const server = await launchers[name].launch();
+      // three lanes are enough to show each one works; a run gets more (DEFAULT_LANES)
+      const server = await launchers[name].launch({ lanes: 3 });
       let dir: string | undefined;
       try {
         dir = runDirs(name).find((d) => !before.has(d));
@@ -79,6 +83,18 @@ for (const name of ["prosody", "ejabberd"] as const) {
         const comp2 = await RawXmpp.component(target.host, other!.port ?? target.componentPort, other!.jid, other!.secret);
         comp2.close();
         await expect(RawXmpp.component(target.host, target.componentPort, managing.jid, "wrong")).rejects.toThrow(/handshake failed/);
+        // each further lane: its own domain with the same accounts, its own managing component (primed at
+        // launch); the component with no delegation is the first lane's, shared
+        expect(target.lanes?.map((l) => l.domain)).toEqual([`l2.${target.domain}`, `l3.${target.domain}`]);
+        for (const lane of target.lanes ?? []) {
+          const user = await RawXmpp.client(target.host, target.c2sPort, lane.domain, "romeo", target.accounts.romeo.password);
+          expect(user.jid).toBe(`romeo@${lane.domain}/probe`);
+          user.close();
+          const { managing: own, other: none } = lane.components;
+          expect(own.jid).toBe(`pubsub.${lane.domain}`);
+          expect(none).toBeUndefined();
+          (await RawXmpp.component(target.host, own.port ?? target.componentPort, own.jid, own.secret)).close();
+        }
       } finally {
         await server.stop();
       }
@@ -96,7 +112,7 @@ for (const name of ["prosody", "ejabberd"] as const) {
       const taken = (squatter.address() as net.AddressInfo).port;
       sabotage.port = taken;
       try {
-        const server = await launchers[name].launch();
+        const server = await launchers[name].launch({ lanes: 1 });
         try {
           expect(server.target.c2sPort).not.toBe(taken);
           const juliet = await RawXmpp.client(server.target.host, server.target.c2sPort, server.target.domain, "juliet", server.target.accounts.juliet.password);
@@ -160,5 +176,95 @@ describe("snippets", () => {
     expect(text).toContain(`"urn:xmpp:delegation:1":\n            access: delegation_access`);
     expect(text).not.toContain(`"urn:xmpp:delegation:2"`);
     expect(text).toContain(`hosts:\n  - "capulet.test"\n  - "undelegated.capulet.test"`);
+  });
+});
+
+describe("snippets with lanes", () => {
+  const delegations = { plain: { namespace: "http://jabber.org/protocol/pubsub" }, filtered: { namespace: "urn:xmpp:mam:2", attributes: ["node"] } };
+  const timeouts = { step: 1, quiet: 1, connect: 1 };
+
+  it("prosody: one VirtualHost per lane, delegating to that lane's own component", async () => {
+    const { baseTarget } = await import("../src/launchers/common.js");
+    const features = { filtering: true, bareDisco: true, remainingDiscoInfo: false, remainingDiscoItems: false, clientMode: false };
+    const target = baseTarget("Prosody", { c2s: 1, component: 2 }, { version: 2, delegations, features, timeouts }, 3);
+    const text = launchers.prosody.snippet(target);
+    for (const domain of ["capulet.test", "l2.capulet.test", "l3.capulet.test"]) {
+      expect(text).toContain(`VirtualHost "${domain}"\n\tdelegations = {\n\t\t["http://jabber.org/protocol/pubsub"] = {\n\t\t\tjid = "pubsub.${domain}";`);
+      expect(text).toContain(`Component "pubsub.${domain}"`);
+    }
+    // one component with no delegation, shared by the lanes
+    expect(text.match(/Component "other\./g)).toEqual([`Component "other.`]);
+    // the undelegated domain stays one, shared by the lanes
+    expect(text.match(/VirtualHost "undelegated\.capulet\.test"/g)).toHaveLength(1);
+  });
+
+  it("ejabberd: one host per lane, each with mod_delegation allowing only its own managing component", async () => {
+    const { baseTarget } = await import("../src/launchers/common.js");
+    const features = { filtering: true, bareDisco: true, remainingDiscoInfo: false, remainingDiscoItems: false, clientMode: false };
+    const target = baseTarget("ejabberd", { c2s: 1, component: 5347 }, { version: 1, delegations, features, timeouts }, 2);
+    const text = launchers.ejabberd.snippet(target);
+    expect(text).toContain(`hosts:\n  - "capulet.test"\n  - "l2.capulet.test"\n  - "undelegated.capulet.test"`);
+    expect(text).toContain(`  delegation_component_2:\n    server: "pubsub.l2.capulet.test"`);
+    expect(text).toContain(`  delegation_access_2:\n    allow: delegation_component_2`);
+    expect(text).toContain(`  "l2.capulet.test":\n    modules:\n      mod_delegation:`);
+    expect(text).toContain(`"http://jabber.org/protocol/pubsub":\n            access: delegation_access_2`);
+    // one service listener per component: the two managing ones and the shared other
+    expect(text.match(/module: ejabberd_service/g)).toHaveLength(3);
+  });
+});
+
+describe("ServerTargetDriver with lanes", () => {
+  const scenario = (id: string, cast: Scenario["cast"]): Scenario =>
+    ({ kind: "text", id, title: id, role: "server", file: id, requirements: ["SRV-ADV-01"], needs: [], versions: [1, 2], cast, steps: [] }) as unknown as Scenario;
+  const withComponent = (id: string) => scenario(id, [{ name: "juliet", kind: "client", ref: "juliet" }, { name: "me", kind: "component", ref: "managing" }]);
+  const usersOnly = scenario("users", [{ name: "juliet", kind: "client", ref: "juliet" }]);
+
+  async function laneTarget(lanes: number): Promise<ServerTarget> {
+    const { baseTarget } = await import("../src/launchers/common.js");
+    return baseTarget("test", { c2s: 1, component: 2 }, {
+      version: 2,
+      delegations: { plain: { namespace: "http://jabber.org/protocol/pubsub" } },
+      features: { filtering: false, bareDisco: false, remainingDiscoInfo: false, remainingDiscoItems: false, clientMode: false },
+      timeouts: { step: 1, quiet: 1, connect: 1 },
+    }, lanes);
+  }
+
+  it("hands each running scenario that casts a component a lane of its own, and the runner one to wait for when all are taken", async () => {
+    const driver = new ServerTargetDriver(await laneTarget(2));
+    const a = withComponent("a");
+    const b = withComponent("b");
+    const c = withComponent("c");
+    // what the runner holds for a scenario is the lane open() then hands it
+    expect(driver.exclusiveResources(a)).toEqual(["lane:0"]);
+    const envA = await driver.open(a);
+    expect(envA.variables.server).toBe("capulet.test");
+    expect(driver.exclusiveResources(b)).toEqual(["lane:1"]);
+    const envB = await driver.open(b);
+    expect(envB.variables.server).toBe("l2.capulet.test");
+    // both taken: c needs a lane a running scenario holds, so the runner waits
+    expect(driver.exclusiveResources(c)).toEqual(["lane:0"]);
+    // users only: the first lane, held by no one
+    expect(driver.exclusiveResources(usersOnly)).toEqual([]);
+    expect((await driver.open(usersOnly)).variables.server).toBe("capulet.test");
+    await envA.close();
+    expect(driver.exclusiveResources(c)).toEqual(["lane:0"]);
+    const envC = await driver.open(c);
+    expect(envC.variables.server).toBe("capulet.test");
+    await Promise.all([envB.close(), envC.close()]);
+  });
+
+  it("the component the lanes share is taken in turns", async () => {
+    const driver = new ServerTargetDriver(await laneTarget(2));
+    const other = scenario("other", [{ name: "me", kind: "component", ref: "managing" }, { name: "other", kind: "component", ref: "other" }]);
+    expect(driver.exclusiveResources(other)).toEqual(["lane:0", "component:other.capulet.test"]);
+    const env = await driver.open(other);
+    expect(driver.exclusiveResources(other)).toEqual(["lane:1", "component:other.capulet.test"]);
+    await env.close();
+  });
+
+  it("without lanes, scenarios casting the same component take turns, as before", async () => {
+    const driver = new ServerTargetDriver(await laneTarget(1));
+    expect(driver.exclusiveResources(withComponent("a"))).toEqual(["component:managing"]);
+    expect(driver.exclusiveResources(usersOnly)).toEqual([]);
   });
 });

@@ -91,7 +91,7 @@ describe("libervia-pubsub, launched", () => {
     let dir: string | undefined;
     let procs: Proc[] = [];
     const { run, unreachable } = await executeRun([{ scenarios, driver }], {
-      concurrency: 4,
+      concurrency: 16, // as the CLI: the scenarios spread over the launcher's instances
       scenarioDeadlineMs: 60_000,
       strict: false,
       onTarget: () => {
@@ -111,6 +111,8 @@ describe("libervia-pubsub, launched", () => {
     expect(commands).toMatch(/twistd3 .*libervia-pubsub/);
     expect(commands).toMatch(/postgres -D /);
     expect(procs.length).toBeGreaterThanOrEqual(4); // watchdog, postmaster (+ its workers and backends), twistd3
+    // one twistd3 per instance, each with its own connection, on the one PostgreSQL
+    expect(procs.filter((p) => /twistd3 /.test(p.cmd))).toHaveLength(componentLaunchers["libervia-pubsub"].instances ?? 1);
 
     // executeRun closed the driver: everything is gone already
     expect(stillAlive(procs).map(commandOf)).toEqual([]);
@@ -120,6 +122,33 @@ describe("libervia-pubsub, launched", () => {
     expect(driver.timings.teardownMs).toBeGreaterThanOrEqual(0);
     await driver.close(); // idempotent
   }, 120_000);
+
+  it.skipIf(!installed)("another() starts a further instance on the same database; the launch's stop() ends it too", async () => {
+    const launched = await componentLaunchers["libervia-pubsub"].launch();
+    try {
+      const second = await launched.another!();
+      expect(second.target.listenPort).not.toBe(launched.target.listenPort);
+      expect(second.target.component.secret).not.toBe(launched.target.component.secret);
+      expect(second.target.component.jid).toBe(launched.target.component.jid);
+      expect(second.workDir.startsWith(`${launched.workDir}/`)).toBe(true);
+      await second.start();
+      expect(processesOf(second.workDir).map(commandOf).join("\n")).toMatch(/twistd3 .*libervia-pubsub/);
+      await launched.stop();
+      expect(processesOf(launched.workDir)).toEqual([]);
+      expect(fs.existsSync(launched.workDir)).toBe(false);
+    } finally {
+      await launched.stop();
+    }
+  }, 60_000);
+
+  it.skipIf(!installed)("a launch copies the stored template cluster instead of running initdb", async () => {
+    // the first launch on a machine stores the template (its phases: initdb, schema, template)
+    const first = await componentLaunchers["libervia-pubsub"].launch();
+    await first.stop();
+    const second = await componentLaunchers["libervia-pubsub"].launch();
+    await second.stop();
+    expect(Object.keys(second.timings.setupPhases ?? {})).toEqual(["copy"]);
+  }, 60_000);
 
   it.skipIf(!installed)("stop() is idempotent and also cleans up a component that never started", async () => {
     const launched = await componentLaunchers["libervia-pubsub"].launch();
@@ -144,6 +173,8 @@ describe("libervia-pubsub, launched", () => {
     if (process.env.HOST_HANDLER) process.on("SIGTERM", () => setTimeout(() => process.exit(143), 200));
     const launched = await liberviaPubsubLauncher.launch();
     await launched.start();
+    // a second instance: its twistd3 must go too
+    await (await launched.another()).start();
     console.log("READY " + launched.workDir);
     setInterval(() => {}, 1000);
   `;
@@ -171,7 +202,7 @@ describe("libervia-pubsub, launched", () => {
         dir = output.match(/READY (\S+)/)?.[1];
         expect(dir).toMatch(/xep0355-libervia-/);
         procs = processesOf(dir!).filter((p) => p.pid !== child.pid);
-        expect(procs.map(commandOf).join("\n")).toMatch(/twistd3 .*libervia-pubsub/);
+        expect(procs.filter((p) => /twistd3 .*libervia-pubsub/.test(p.cmd))).toHaveLength(2);
         child.kill(signal);
         await exited;
         // the watchdog polls once a second, then gives PostgreSQL up to 3 s

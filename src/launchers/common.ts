@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import type { ServerTarget } from "../target/types.js";
+import type { ComponentCredentials, ServerLane, ServerTarget } from "../target/types.js";
 
 export const HOST = "127.0.0.1";
 export const DOMAIN = "capulet.test";
@@ -46,11 +46,46 @@ export async function logDirFor(runDir: string, logDir: string | undefined): Pro
   return dir;
 }
 
+/**
+ * How many delegating domains ("lanes") a launched server gets: scenarios that cast the managing
+ * component each take one for themselves, so as many run at once as the runner allows (its default
+ * concurrency is 16).
+ */
+export const DEFAULT_LANES = 16;
+
+/**
+ * Lane n ≥ 2: its own delegating domain under DOMAIN with its own managing component. The component
+ * with no delegation (`other`) stays the first lane's, shared: few scenarios cast it, and every
+ * component is one more host for the server to start (Prosody 13: tens of ms each).
+ */
+function extraLanes(count: number): ServerLane[] {
+  return Array.from({ length: Math.max(0, count - 1) }, (_, i) => {
+    const domain = `l${i + 2}.${DOMAIN}`;
+    return { domain, components: { managing: { jid: `pubsub.${domain}`, secret: secret() } } };
+  });
+}
+
+/** Every lane of a target, its own domain and components first. */
+export function allLanes(target: ServerTarget): ServerLane[] {
+  return [{ domain: target.domain, components: target.components }, ...(target.lanes ?? [])];
+}
+
+/** Every component of every lane: what a server's configuration must let in. */
+export function allComponents(target: ServerTarget): ComponentCredentials[] {
+  return allLanes(target).flatMap((l) => [l.components.managing, l.components.other].filter((c) => c !== undefined));
+}
+
+/** The domains where accounts juliet and romeo exist: each lane's, and the undelegated one (SRV-FWD-11). */
+export function accountDomains(target: ServerTarget): string[] {
+  return [...allLanes(target).map((l) => l.domain), ...(target.undelegatedDomain ? [target.undelegatedDomain] : [])];
+}
+
 /** Accounts, component secrets and ports that both launchers fill in the same way. */
 export function baseTarget(
   name: string,
   ports: { c2s: number; component: number },
   rest: Pick<ServerTarget, "version" | "delegations" | "features" | "timeouts">,
+  lanes = 1,
 ): ServerTarget {
   return {
     role: "server",
@@ -70,6 +105,7 @@ export function baseTarget(
     undelegatedNamespace: "jabber:iq:version",
     foreignDomain: FOREIGN_DOMAIN,
     undelegatedDomain: UNDELEGATED_DOMAIN,
+    ...(lanes > 1 ? { lanes: extraLanes(lanes) } : {}),
     ...rest,
   };
 }

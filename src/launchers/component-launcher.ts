@@ -16,6 +16,12 @@ export interface LaunchedComponent {
   exited: Promise<string>;
   /** The last lines of the component's logs, for error messages. */
   logs(): string;
+  /**
+   * Another instance of the component on the same database server (own process, listen port, secret,
+   * directory; not started), so that scenarios run side by side; stop() of this launch stops it too.
+   * Only on the launch itself, not on the instances it made.
+   */
+  another?(): Promise<LaunchedComponent>;
   /** ms: launch() (database and config), start() (until spawned), stop() */
   timings: { setupMs: number; startMs?: number; stopMs?: number; /** e.g. { initdb, postgres, schema } */ setupPhases?: Record<string, number> };
 }
@@ -28,10 +34,17 @@ export interface ComponentLaunchOptions {
    * use; default: the system's Debian 12 package.
    */
   rootVersion?: string;
+  /**
+   * How many instances a run uses (LaunchedComponent.another), each scenario on one of its own:
+   * default the launcher's `instances`, else 1.
+   */
+  instances?: number;
 }
 
 export interface ComponentLauncher {
   name: "libervia-pubsub";
+  /** How many instances a run uses by default (ComponentLaunchOptions.instances). */
+  instances?: number;
   /** Prepares everything but the component's process; throws LauncherMissingError (with the `apt-get install -y …` line) if binaries are missing. */
   launch(options?: ComponentLaunchOptions): Promise<LaunchedComponent>;
   /** Why it cannot be launched here (with the apt-get line), or undefined; checked before a run starts. */

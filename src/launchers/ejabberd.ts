@@ -3,16 +3,21 @@ import fs from "node:fs";
 import path from "node:path";
 import type { ServerTarget } from "../target/types.js";
 import { LauncherMissingError, type LaunchedServer, type LaunchOptions, type ServerLauncher } from "./launcher.js";
-import { baseTarget, delegatedNamespaces, HOST, logDirFor, missingPaths, selfDelegationNamespaces } from "./common.js";
+import { accountDomains, allComponents, allLanes, baseTarget, delegatedNamespaces, HOST, logDirFor, missingPaths, selfDelegationNamespaces } from "./common.js";
 import { freePorts, PortInUseError, retryOnPortConflict, waitForListening } from "./ports.js";
 import { prepareRoot } from "./roots/package-root.js";
 import { ServerRun, tail } from "./run.js";
-import { settleWireVersion } from "./wire-version.js";
+import { settleLanes } from "./wire-version.js";
 
 const ERL = "/usr/bin/erl";
 const INSTALL = "apt-get install -y ejabberd";
 const SYSTEM_APP = "ejabberd OTP application (/usr/lib/<triplet>/ejabberd-*/ebin/mod_delegation.beam)";
 const READY_TIMEOUT_MS = 30_000;
+/**
+ * Delegating hosts of a launched ejabberd. Its run lasts as long as SRV-UNA-02's wait for its 32 s IQ
+ * timeout; a few lanes run every other scenario meanwhile, and each host costs start-up time.
+ */
+const LANES = 4;
 /**
  * The server's own PubSub service, one per host (ps.capulet.test, ps.undelegated.capulet.test); the
  * default name (pubsub.@HOST@) would clash with the managing component.
@@ -30,7 +35,7 @@ interface EjabberdInstall {
 }
 
 /** The Debian package puts the OTP application in /usr/lib/<triplet>/ejabberd-<version>/. */
-function findSystemInstall(): EjabberdInstall | undefined {
+export function findSystemInstall(): EjabberdInstall | undefined {
   for (const triplet of fs.existsSync("/usr/lib") ? fs.readdirSync("/usr/lib") : []) {
     const libs = path.join("/usr/lib", triplet);
     if (!triplet.includes("-linux-")) continue;
@@ -66,8 +71,7 @@ function protocolVersion(version: string): 1 | "auto" {
 // listener is routed every host of that listener, so a shared listener would let
 // the "other" component receive the managing one's traffic.
 function serviceListener(target: ServerTarget, indent: string): string[] {
-  const comps = [target.components.managing, target.components.other].filter((c) => c !== undefined);
-  return comps
+  return allComponents(target)
     .flatMap((c) => [
       `-`,
       `  port: ${c.port ?? target.componentPort}`,
@@ -80,15 +84,20 @@ function serviceListener(target: ServerTarget, indent: string): string[] {
     .map((l) => indent + l);
 }
 
+/** The access rule of lane i's managing component: mod_delegation on a host offers its namespaces to the components it allows. */
+const accessName = (i: number): string => (i === 0 ? "delegation_access" : `delegation_access_${i + 1}`);
+const aclName = (i: number): string => (i === 0 ? "delegation_component" : `delegation_component_${i + 1}`);
+
 function delegationAcl(target: ServerTarget): { acl: string[]; access: string[] } {
+  const lanes = allLanes(target);
   return {
-    acl: [`  delegation_component:`, `    server: ${y(target.components.managing.jid)}`],
-    access: [`  delegation_access:`, `    allow: delegation_component`],
+    acl: lanes.flatMap((lane, i) => [`  ${aclName(i)}:`, `    server: ${y(lane.components.managing.jid)}`]),
+    access: lanes.flatMap((_, i) => [`  ${accessName(i)}:`, `    allow: ${aclName(i)}`]),
   };
 }
 
-/** mod_delegation's options, indented for a `modules:` section at `indent`. */
-function delegationModule(target: ServerTarget, indent: string): string[] {
+/** mod_delegation's options for a host whose managing component the rule `access` allows, indented for a `modules:` section at `indent`. */
+function delegationModule(target: ServerTarget, access: string, indent: string): string[] {
   return [
     `mod_delegation:`,
     `  namespaces:`,
@@ -97,28 +106,37 @@ function delegationModule(target: ServerTarget, indent: string): string[] {
       // SRV-ADV-03, SRV-FLT-01/02: 23.01 parses `filtering` ("Currently not used", says its mod_doc): the
       // suite observes what it does with it instead of declaring filtering not supported
       ...(attributes.length ? [`      filtering: [${attributes.map(y).join(", ")}]`] : []),
-      `      access: delegation_access`,
+      `      access: ${access}`,
     ]),
     `    # SRV-ADV-05: the delegation namespace itself, as a careless admin might; a conformant server`,
     `    # neither advertises nor forwards it (#rules 5). Test servers only.`,
-    ...selfDelegationNamespaces(target.version).flatMap((namespace) => [`    ${y(namespace)}:`, `      access: delegation_access`]),
+    ...selfDelegationNamespaces(target.version).flatMap((namespace) => [`    ${y(namespace)}:`, `      access: ${access}`]),
   ].map((l) => indent + l);
 }
 
 /**
- * mod_delegation is loaded on the delegating host only, so the undelegated host of SRV-FWD-11 has no
- * delegation at all. append_host_config adds to the global modules; host_config would replace them.
+ * mod_delegation is loaded on the delegating hosts only (one per lane), so the undelegated host of
+ * SRV-FWD-11 has no delegation at all. append_host_config adds to the global modules; host_config
+ * would replace them.
  */
 function hostConfig(target: ServerTarget): string[] {
-  return [`append_host_config:`, `  ${y(target.domain)}:`, `    modules:`, ...delegationModule(target, "      ")];
+  return [
+    `append_host_config:`,
+    ...allLanes(target).flatMap((lane, i) => [`  ${y(lane.domain)}:`, `    modules:`, ...delegationModule(target, accessName(i), "      ")]),
+  ];
+}
+
+/** Every hosted domain: each lane's, then the undelegated one. */
+function hosts(target: ServerTarget): string[] {
+  return accountDomains(target).map((h) => `  - ${y(h)}`);
 }
 
 function snippet(target: ServerTarget): string {
   const { acl, access } = delegationAcl(target);
   return [
-    ...(target.undelegatedDomain
-      ? [`# SRV-FWD-11: a second hosted domain, without mod_delegation (accounts juliet and romeo there too)`, `hosts:`, `  - ${y(target.domain)}`, `  - ${y(target.undelegatedDomain)}`, ``]
-      : []),
+    ...(target.lanes?.length ? [`# ${target.lanes.length + 1} delegating hosts ("lanes"), each with its own managing component, so that scenarios run side by side`] : []),
+    ...(target.undelegatedDomain ? [`# SRV-FWD-11: a second hosted domain, without mod_delegation (accounts juliet and romeo there too)`] : []),
+    ...(target.undelegatedDomain || target.lanes?.length ? [`hosts:`, ...hosts(target), ``] : []),
     `listen:`,
     ...serviceListener(target, "  "),
     ``,
@@ -133,13 +151,14 @@ function snippet(target: ServerTarget): string {
   ].join("\n");
 }
 
-function config(target: ServerTarget, httpPort: number): string {
+/** The whole loopback configuration of one ejabberd (also written by `xep0355 snippet ejabberd --full`). */
+export function config(target: ServerTarget, httpPort: number, logLevel: "debug" | "info" = "debug"): string {
   const { acl, access } = delegationAcl(target);
   return `# generated by xep0355-conformance (src/launchers/ejabberd.ts), loopback only
 hosts:
-${[target.domain, ...(target.undelegatedDomain ? [target.undelegatedDomain] : [])].map((h) => `  - ${y(h)}`).join("\n")}
+${hosts(target).join("\n")}
 
-loglevel: debug
+loglevel: ${logLevel}
 log_rotate_count: 0
 
 auth_method: internal
@@ -153,6 +172,8 @@ listen:
     port: ${target.c2sPort}
     ip: ${y(target.host)}
     module: ejabberd_c2s
+    # the default backlog is 5: the lanes' users log in all at once, and a dropped SYN costs a 1 s retransmission
+    backlog: 128
     starttls: false
     starttls_required: false
     max_stanza_size: 262144
@@ -162,6 +183,7 @@ ${serviceListener(target, "  ").join("\n")}
     port: ${httpPort}
     ip: ${y(target.host)}
     module: ejabberd_http
+    backlog: 128
     request_handlers:
       /api: mod_http_api
 
@@ -227,6 +249,43 @@ async function waitForStatus(port: number, timeoutMs: number, check: () => void)
   }
 }
 
+/** The target a launched ejabberd is tested as, fresh secrets each time (also `xep0355 snippet ejabberd --full`). */
+export function ejabberdTarget(
+  version: string,
+  ports: { c2s: number; component: number; otherComponent: number; /** one per further lane, its managing component's */ laneComponents?: number[] },
+): ServerTarget {
+  const target = baseTarget("ejabberd", ports, {
+    version: protocolVersion(version),
+    delegations: {
+      plain: { namespace: "http://jabber.org/protocol/pubsub" },
+      // SRV-ADV-03, SRV-FLT-01/02: configured and declared, so the rows are observed, not not-supported
+      filtered: { namespace: "urn:xmpp:mam:2", attributes: ["node"] },
+    },
+    features: { filtering: true, bareDisco: true, remainingDiscoInfo: false, remainingDiscoItems: false, clientMode: false },
+    // Loopback: answers take milliseconds. giveUp: ejabberd_iq's own timeout on the IQ it forwarded (32 s,
+    // not configurable) ends in an error to the sender (SRV-UNA-02), plus twice the step timeout for it to arrive.
+    timeouts: { step: 1500, quiet: 400, connect: 5000, giveUp: 32_000 + 3000 },
+  }, 1 + (ports.laneComponents?.length ?? 0));
+  if (target.components.other) target.components.other.port = ports.otherComponent;
+  (target.lanes ?? []).forEach((lane, i) => (lane.components.managing.port = ports.laneComponents?.[i]));
+  return target;
+}
+
+/** The command line of one ejabberd VM in the foreground (ERL_LIBS, EJABBERD_CONFIG_PATH and EJABBERD_LOG_PATH set). */
+export function erlArgs(node: string, cookie: string, distPort: number, spool: string): string[] {
+  return [
+    "-sname", node,
+    "-setcookie", cookie,
+    // a fixed distribution port and no epmd: nothing outlives the VM
+    "-erl_epmd_port", String(distPort),
+    "-start_epmd", "false",
+    "-kernel", "inet_dist_use_interface", "{127,0,0,1}",
+    "-mnesia", "dir", JSON.stringify(spool),
+    "-s", "ejabberd",
+    "-noshell", "-noinput",
+  ];
+}
+
 function missing(options: LaunchOptions = {}): string | undefined {
   // a root not prepared yet is not missing: launch() prepares it; it runs on the system's Erlang
   const absent = [...missingPaths([ERL]), ...(options.rootVersion === undefined && !findSystemInstall() ? [SYSTEM_APP] : [])];
@@ -239,7 +298,8 @@ async function launch(options: LaunchOptions = {}): Promise<LaunchedServer> {
   if (!install) throw new LauncherMissingError("ejabberd", INSTALL, [SYSTEM_APP]);
   const started = Date.now();
   const launched = await retryOnPortConflict(() => launchOnce(install, options));
-  const protocolDetection = await settleWireVersion(launched.target).catch(async (err: unknown) => {
+  // every lane's managing component connects once, as the first lane's does to read the revision
+  const protocolDetection = await settleLanes(launched.target).catch(async (err: unknown) => {
     await launched.stop();
     throw err;
   });
@@ -249,23 +309,16 @@ async function launch(options: LaunchOptions = {}): Promise<LaunchedServer> {
 async function launchOnce(install: EjabberdInstall, options: LaunchOptions): Promise<Omit<LaunchedServer, "protocolDetection">> {
   const started = Date.now();
   const server = await ServerRun.create("xep0355-ejabberd-");
+  // its graceful shutdown takes about 1 s; only worth it when its logs are kept
+  server.graceful = options.logDir !== undefined;
   try {
-    const [c2s, component, otherComponent, http, dist] = await freePorts(5);
-    const target = baseTarget("ejabberd", { c2s, component }, {
-      version: protocolVersion(install.version),
-      delegations: {
-        plain: { namespace: "http://jabber.org/protocol/pubsub" },
-        // SRV-ADV-03, SRV-FLT-01/02: configured and declared, so the rows are observed, not not-supported
-        filtered: { namespace: "urn:xmpp:mam:2", attributes: ["node"] },
-      },
-      features: { filtering: true, bareDisco: true, remainingDiscoInfo: false, remainingDiscoItems: false, clientMode: false },
-      // Loopback: answers take milliseconds; giveUp covers the server's own IQ timeout (ejabberd: 32 s).
-      timeouts: { step: 1500, quiet: 400, connect: 5000, giveUp: 40_000 },
-    });
-    if (target.components.other) target.components.other.port = otherComponent;
+    const lanes = options.lanes ?? LANES;
+    const [c2s, component, otherComponent, http, dist, ...laneComponents] = await freePorts(5 + (lanes - 1));
+    const target = ejabberdTarget(install.version, { c2s, component, otherComponent, laneComponents });
     const logs = await logDirFor(server.dir, options.logDir);
     const cfg = path.join(server.dir, "ejabberd.yml");
-    await fs.promises.writeFile(cfg, config(target, http));
+    // every stanza at debug level only when the logs are kept: otherwise it is CPU for a file deleted at stop()
+    await fs.promises.writeFile(cfg, config(target, http, options.logDir ? "debug" : "info"));
     const spool = path.join(server.dir, "spool");
     await fs.promises.mkdir(spool);
     const node = `xep0355_${randomBytes(4).toString("hex")}@localhost`;
@@ -279,17 +332,7 @@ async function launchOnce(install: EjabberdInstall, options: LaunchOptions): Pro
       // keeps .erlang.cookie and the shell history out of the real home
       HOME: server.dir,
     };
-    const args = [
-      "-sname", node,
-      "-setcookie", randomBytes(16).toString("hex"),
-      // a fixed distribution port and no epmd: nothing outlives the VM
-      "-erl_epmd_port", String(dist),
-      "-start_epmd", "false",
-      "-kernel", "inet_dist_use_interface", "{127,0,0,1}",
-      "-mnesia", "dir", JSON.stringify(spool),
-      "-s", "ejabberd",
-      "-noshell", "-noinput",
-    ];
+    const args = erlArgs(node, randomBytes(16).toString("hex"), dist, spool);
     const consoleLog = path.join(logs, "ejabberd.console.log");
     const pid = server.spawn(ERL, args, env, consoleLog);
     const check = () => {
@@ -298,12 +341,11 @@ async function launchOnce(install: EjabberdInstall, options: LaunchOptions): Pro
       if (taken) throw new PortInUseError(`a port was taken by another program: ${taken.trim().slice(0, 300)}`);
       if (server.exitStatus !== undefined) throw new Error(`ejabberd exited (${server.exitStatus}) during start-up:\n${tail(consoleLog)}`);
     };
-    await waitForListening(pid, HOST, [c2s, component, otherComponent, http], READY_TIMEOUT_MS, check);
+    await waitForListening(pid, HOST, [c2s, ...allComponents(target).map((c) => c.port ?? component), http], READY_TIMEOUT_MS, check);
     await waitForStatus(http, READY_TIMEOUT_MS, check);
     const { juliet, romeo } = target.accounts;
-    // SRV-FWD-11: the same accounts, with the same passwords, on the undelegated domain too
-    const domains = [target.domain, ...(target.undelegatedDomain ? [target.undelegatedDomain] : [])];
-    await Promise.all(domains.flatMap((host) => [juliet, romeo].map((a) => api(http, "register", { user: a.username, host, password: a.password }))));
+    // SRV-FWD-11: the same accounts, with the same passwords, on every lane's domain and the undelegated one
+    await Promise.all(accountDomains(target).flatMap((host) => [juliet, romeo].map((a) => api(http, "register", { user: a.username, host, password: a.password }))));
     // "23.01", "24.12-3~bpo12+1": the Debian revision is not the release
     const software = `ejabberd ${install.version.replace(/-[^-]+$/, "")}`;
     return { target, software, startupMs: Date.now() - started, stop: () => server.stop() };

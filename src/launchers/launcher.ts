@@ -8,6 +8,16 @@ export interface LaunchOptions {
    * first use; default: the system's Debian 12 package.
    */
   rootVersion?: string;
+  /**
+   * Delegating domains, each with its own managing component (ServerTarget.lanes), so that scenarios
+   * casting it run side by side; default: the launcher's (Prosody 16, ejabberd 4); 1 = the one domain.
+   */
+  lanes?: number;
+  /**
+   * Also load what everyday clients use (Prosody: carbons, stream management), for `xep0355 serve`
+   * and real-client recordings; the suite's runs leave it off (its xmpp.js clients would enable them).
+   */
+  clientModules?: boolean;
 }
 
 export interface LaunchedServer {

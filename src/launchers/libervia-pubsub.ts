@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -37,6 +37,8 @@ const UNSHARE = "/usr/bin/unshare";
 const HOST = "127.0.0.1";
 const DOMAIN = "capulet.test";
 const DB_NAME = "pubsub";
+/** A copy of DB_NAME as the schema left it, which nothing connects to: further instances' databases are made from it. */
+const DB_TEMPLATE = "pubsub_template";
 const DB_USER = "postgres";
 const KILL_AFTER_MS = 5000;
 
@@ -112,7 +114,7 @@ async function findTwistd(options: ComponentLaunchOptions): Promise<Twistd> {
   const libervia = info.libervia;
   if (!libervia) throw new Error(`the libervia-pubsub@${options.rootVersion} root describes no libervia-pubsub`);
   return {
-    // the run dir is under os.tmpdir(), which chrootCommand binds at the same path inside
+    // the run dir (runBase()) is bound at the same path inside: /dev/shm comes with /dev, the temp dir explicitly
     spawnArgs: (args, cwd, env) => ({ ...chrootCommand(info, libervia.twistd, args, { cwd, env }), env: cleanEnv({}) }),
     schema: libervia.schema,
     software: `libervia-pubsub ${info.packages["libervia-pubsub"] ?? options.rootVersion}`,
@@ -187,8 +189,8 @@ interface Footprint {
   pgData: string;
   /** the postmaster, our child, leader of its own group (its backends each lead their own: setsid) */
   postmasterPid?: number;
-  /** twistd3, leader of its own process group */
-  twistdPid?: number;
+  /** each instance's twistd3, leader of its own process group */
+  twistdPids: Set<number>;
   watchdogPid?: number;
 }
 
@@ -221,7 +223,7 @@ function killPostgres(pm: number): void {
  * removes its shared memory; SIGKILL after 3 s), then the watchdog and the dir.
  */
 function cleanUpSync(f: Footprint): void {
-  if (f.twistdPid) signal(-f.twistdPid, "SIGKILL");
+  for (const pid of f.twistdPids) signal(-pid, "SIGKILL");
   const pm = postmasterPid(f);
   if (pm) {
     signal(pm, "SIGQUIT");
@@ -284,14 +286,14 @@ function unregister(f: Footprint): void {
 
 /**
  * Covers what 'exit' handlers cannot: this process being SIGKILLed. Polls it once a
- * second; then kills twistd's group (pid in DIR/twistd.pgid), shuts PostgreSQL down
- * (SIGQUIT, SIGKILL after 3 s) and deletes the dir.
+ * second; then kills each twistd's group (pid in DIR/twistd.pgid, DIR/i<n>/twistd.pgid), shuts
+ * PostgreSQL down (SIGQUIT, SIGKILL after 3 s) and deletes the dir.
  */
 function startWatchdog(f: Footprint): number | undefined {
   const script = [
     'while kill -0 "$0" 2>/dev/null; do sleep 1; done',
     // dash's kill takes no "--"; "-PGID" after the signal is a process group
-    '[ -f "$1/twistd.pgid" ] && kill -9 "-$(cat "$1/twistd.pgid")" 2>/dev/null',
+    'for f in "$1"/twistd.pgid "$1"/i*/twistd.pgid; do [ -f "$f" ] && kill -9 "-$(cat "$f")" 2>/dev/null; done',
     'pm=$(head -n 1 "$2/postmaster.pid" 2>/dev/null)',
     'if [ -n "$pm" ]; then kill -QUIT "$pm" 2>/dev/null; i=0; while kill -0 "$pm" 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done; kill -9 "-$pm" "$pm" 2>/dev/null; fi',
     'rm -rf -- "$1"',
@@ -310,8 +312,10 @@ interface Cluster {
 }
 
 /**
- * initdb; the postmaster as our own child (so we reap it; pg_ctl would orphan it) on a free
- * loopback port (another port if it was taken meanwhile); then the database and its schema.
+ * The cluster, from the template cache when it holds one for these binaries and this schema (a copy
+ * of the data directory: initdb alone takes about 1 s), else initdb and the schema (and the template
+ * is stored for the next launches); then the postmaster as our own child (so we reap it; pg_ctl
+ * would orphan it) on a free loopback port (another port if it was taken meanwhile).
  */
 async function setUpPostgres(
   pg: PgBinaries,
@@ -333,8 +337,37 @@ async function setUpPostgres(
     await fs.promises.chown(pgDir, identity.uid, identity.gid);
     await fs.promises.chown(socketDir, identity.uid, identity.gid);
   }
+  const template = await templateFor(pg, schema);
+  if (fs.existsSync(path.join(template, TEMPLATE_STAMP))) {
+    // cp -a keeps the owner (postgres) and the 0700 mode PostgreSQL insists on
+    await runAs(undefined, "/bin/cp", ["-a", path.join(template, "data"), pgData], pgDir);
+    phase("copy");
+    return { port: await startPostmaster(pg, identity, pgDir, socketDir, footprint), socketDir };
+  }
   await runAs(identity, pg.initdb, ["-D", pgData, "-U", DB_USER, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions"], pgDir);
   phase("initdb");
+  let port = await startPostmaster(pg, identity, pgDir, socketDir, footprint);
+  phase("postgres");
+  const conn = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", socketDir, "-p", String(port), "-U", DB_USER];
+  // one psql session: create, connect, load the schema, and keep an untouched copy for further instances
+  await runAs(identity, pg.psql, [...conn, "-d", "postgres", "-c", `CREATE DATABASE ${DB_NAME}`, "-c", `\\connect ${DB_NAME}`, "-f", schema, "-c", "\\connect postgres", "-c", `CREATE DATABASE ${DB_TEMPLATE} TEMPLATE ${DB_NAME}`], pgDir);
+  phase("schema");
+  // a clean shutdown, so that the copy starts without recovery
+  await stopPostgres(footprint);
+  await storeTemplate(pgData, template).catch(() => undefined); // a cache: the launch goes on without it
+  port = await startPostmaster(pg, identity, pgDir, socketDir, footprint);
+  phase("template");
+  return { port, socketDir };
+}
+
+async function startPostmaster(
+  pg: PgBinaries,
+  identity: { uid: number; gid: number } | undefined,
+  pgDir: string,
+  socketDir: string,
+  footprint: Footprint,
+): Promise<number> {
+  const pgData = footprint.pgData;
   const log = path.join(pgDir, "postgresql.log");
   for (let attempt = 1; ; attempt++) {
     const [port] = await freePorts(1, HOST);
@@ -381,20 +414,69 @@ async function setUpPostgres(
       if (attempt < 3 && /could not bind|Address already in use|could not create any TCP/i.test(tail(log, 50))) continue;
       throw new Error(`PostgreSQL did not start (${exit}):\n${tail(log)}`);
     }
-    phase("postgres");
-    const conn = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", socketDir, "-p", String(port), "-U", DB_USER];
-    // one psql session: create, connect, load the schema
-    await runAs(identity, pg.psql, [...conn, "-d", "postgres", "-c", `CREATE DATABASE ${DB_NAME}`, "-c", `\\connect ${DB_NAME}`, "-f", schema], pgDir);
-    phase("schema");
-    return { port, socketDir };
+    return port;
   }
 }
 
-/** Fast shutdown (SIGINT to the postmaster), immediate after 5 s, SIGKILL after 2 s more. */
-async function stopPostgres(f: Footprint): Promise<void> {
+/**
+ * Where a launch's files go: RAM (/dev/shm) when there is one, so that the copy of the template
+ * cluster and PostgreSQL's writes cost no disk I/O (the copy alone took 0.7–3 s on a busy disk);
+ * else the temp dir. Inside a root's chroot /dev, so /dev/shm, is the host's.
+ */
+function runBase(): string {
+  try {
+    fs.accessSync("/dev/shm", fs.constants.W_OK);
+    if (fs.statSync("/dev/shm").isDirectory()) return "/dev/shm";
+  } catch {
+    // no shared memory file system
+  }
+  return os.tmpdir();
+}
+
+// ---------------------------------------------------------------- template cache
+
+/** Written last into a template: its presence says the copy is complete. */
+const TEMPLATE_STAMP = "xep0355-template.json";
+/** Part of the template's key: change it when what a template holds changes (2: DB_TEMPLATE too). */
+const TEMPLATE_LAYOUT = "2";
+
+/** Where templates live: `$XDG_CACHE_HOME/xep0355/postgres`, else `~/.cache/xep0355/postgres`. */
+function templateCacheDir(): string {
+  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "xep0355", "postgres");
+}
+
+/** The template for these PostgreSQL binaries and this schema: their paths, sizes and times, and the schema's digest. */
+async function templateFor(pg: PgBinaries, schema: string): Promise<string> {
+  const hash = createHash("sha256").update(TEMPLATE_LAYOUT).update(await fs.promises.readFile(schema));
+  for (const bin of [pg.initdb, pg.postgres]) {
+    const st = await fs.promises.stat(bin);
+    hash.update(`${bin}:${st.size}:${st.mtimeMs}`);
+  }
+  return path.join(templateCacheDir(), `${path.basename(path.dirname(path.dirname(pg.postgres)))}-${hash.digest("hex").slice(0, 16)}`);
+}
+
+/** Copies a cleanly shut down cluster into the cache, atomically (another launch may be storing the same one). */
+async function storeTemplate(pgData: string, template: string): Promise<void> {
+  await fs.promises.mkdir(path.dirname(template), { recursive: true });
+  const partial = `${template}.partial-${process.pid}-${randomBytes(4).toString("hex")}`;
+  try {
+    await fs.promises.mkdir(partial, { mode: 0o700 });
+    await runAs(undefined, "/bin/cp", ["-a", pgData, path.join(partial, "data")], path.dirname(template));
+    await fs.promises.writeFile(path.join(partial, TEMPLATE_STAMP), JSON.stringify({ storedAt: new Date().toISOString() }) + "\n");
+    await fs.promises.rename(partial, template);
+  } finally {
+    await fs.promises.rm(partial, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Fast shutdown (SIGINT to the postmaster: a clean data directory), immediate after 5 s, SIGKILL after
+ * 2 s more; `immediate`: at once (SIGQUIT: no checkpoint, for a cluster about to be deleted).
+ */
+async function stopPostgres(f: Footprint, immediate = false): Promise<void> {
   const pm = postmasterPid(f);
   if (!pm) return;
-  signal(pm, "SIGINT");
+  signal(pm, immediate ? "SIGQUIT" : "SIGINT");
   if (await waitGone(pm, KILL_AFTER_MS)) return;
   signal(pm, "SIGQUIT");
   if (await waitGone(pm, 2000)) return;
@@ -405,7 +487,7 @@ async function stopPostgres(f: Footprint): Promise<void> {
 // ---------------------------------------------------------------- the launcher
 
 
-function liberviaConfig(target: ComponentTarget, cluster: Cluster): Record<string, string> {
+function liberviaConfig(target: ComponentTarget, cluster: Cluster, database = DB_NAME): Record<string, string> {
   // never server_jid: libervia-pubsub crashes at start-up with it; it derives the server from its own JID
   return {
     jid: target.component.jid,
@@ -413,22 +495,23 @@ function liberviaConfig(target: ComponentTarget, cluster: Cluster): Record<strin
     rhost: target.listenHost,
     rport: String(target.listenPort),
     backend: "pgsql",
-    db_name: DB_NAME,
+    db_name: database,
     db_user: DB_USER,
     db_host: HOST,
     db_port: String(cluster.port),
   };
 }
 
-/** Copies the component's and PostgreSQL's logs to DIR/<temp dir name>/ (the temp dir itself goes). */
-function keepLogs(dir: string, logDir: string): void {
+/** Copies the component's (each instance's: i<n>-…) and PostgreSQL's logs to DIR/<temp dir name>/ (the temp dir itself goes). */
+function keepLogs(dir: string, logDir: string, instanceDirs: string[] = []): void {
   try {
     const dest = path.join(path.resolve(logDir), path.basename(dir));
     fs.mkdirSync(dest, { recursive: true });
-    for (const file of ["libervia-pubsub.log", "twistd.console.log", "pg/postgresql.log"]) {
-      const from = path.join(dir, file);
-      if (fs.existsSync(from)) fs.copyFileSync(from, path.join(dest, path.basename(file)));
-    }
+    const files = [
+      ...["libervia-pubsub.log", "twistd.console.log", "pg/postgresql.log"].map((f) => ({ from: path.join(dir, f), to: path.basename(f) })),
+      ...instanceDirs.flatMap((d) => ["libervia-pubsub.log", "twistd.console.log"].map((f) => ({ from: path.join(d, f), to: `${path.basename(d)}-${f}` }))),
+    ];
+    for (const { from, to } of files) if (fs.existsSync(from)) fs.copyFileSync(from, path.join(dest, to));
   } catch {
     // logs are a convenience
   }
@@ -438,33 +521,26 @@ async function launch(options: ComponentLaunchOptions = {}): Promise<LaunchedCom
   const { pg, identity } = checkInstalled(options);
   const twistd = await findTwistd(options);
   const began = Date.now();
-  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "xep0355-libervia-"));
+  const dir = await fs.promises.mkdtemp(path.join(runBase(), "xep0355-libervia-"));
   const pgDir = path.join(dir, "pg");
-  const footprint: Footprint = { dir, pgData: path.join(pgDir, "data") };
+  const footprint: Footprint = { dir, pgData: path.join(pgDir, "data"), twistdPids: new Set() };
   register(footprint);
   footprint.watchdogPid = startWatchdog(footprint);
 
-  let child: ChildProcess | undefined;
-  let exitStatus: string | undefined;
-  let stopping: Promise<void> | undefined;
   const timings: LaunchedComponent["timings"] = { setupMs: 0, setupPhases: {} };
-  const twistdLog = path.join(dir, "libervia-pubsub.log");
-  const consoleLog = path.join(dir, "twistd.console.log");
+  const instances: Instance[] = [];
+  let stopping: Promise<void> | undefined;
 
   async function doStop(): Promise<void> {
     const t0 = Date.now();
     try {
-      const pid = child?.pid;
-      if (pid !== undefined && exitStatus === undefined) {
-        signal(-pid, "SIGTERM");
-        if (!(await waitGone(pid, KILL_AFTER_MS))) signal(-pid, "SIGKILL");
-        await waitGone(pid, 1000);
-      }
-      await stopPostgres(footprint);
+      await Promise.all(instances.map((i) => i.stopProcess()));
+      // nothing of it is kept but the logs: no checkpoint
+      await stopPostgres(footprint, !options.logDir);
     } catch {
       // never throws: the synchronous clean-up below does the rest
     } finally {
-      if (options.logDir) keepLogs(dir, options.logDir);
+      if (options.logDir) keepLogs(dir, options.logDir, instances.slice(1).map((i) => i.dir));
       try {
         cleanUpSync(footprint);
       } catch {
@@ -482,90 +558,124 @@ async function launch(options: ComponentLaunchOptions = {}): Promise<LaunchedCom
     // psql runs as postgres, which cannot read a root's copy inside root's home (~/.cache)
     const schema = path.join(pgDir, "pubsub.sql");
     await fs.promises.copyFile(twistd.schema, schema);
-    const [cluster, listenPort] = await Promise.all([
-      setUpPostgres(pg, identity, pgDir, schema, footprint, timings.setupPhases!),
-      freePorts(1, HOST).then(([port]) => port),
-    ]);
-    const target: ComponentTarget = {
-      role: "component",
-      name: "libervia-pubsub",
-      listenHost: HOST,
-      listenPort,
-      domain: DOMAIN,
-      // the recipe: the component's JID must be <label>.<server domain>
-      component: { jid: `pubsub.${DOMAIN}`, secret: randomBytes(12).toString("hex") },
-      version: 2,
-      delegations: { plain: { namespace: NS.pubsub } },
-      // as in production: it then asks users' rosters (answered by the suite's server) and notifies through the server
-      privileges: { roster: "get", message: "outgoing", presence: "roster" },
-      // Twisted + PostgreSQL on loopback: answers take tens of ms; connect covers process start (~0.5 s)
-      timeouts: { step: 4000, quiet: 500, connect: 15_000 },
-    };
-    const config = liberviaConfig(target, cluster);
-    const conf = path.join(dir, "libervia.conf");
-    await fs.promises.writeFile(conf, `[pubsub]\n${Object.entries(config).map(([k, v]) => `${k} = ${v}`).join("\n")}\n`, { mode: 0o600 });
-    // The same values as LIBERVIA_PUBSUB_* variables: they beat any /etc/libervia.conf, /etc/sat.conf (read after ./libervia.conf).
-    const env: Record<string, string> = {
-      PYTHONPATH: LIBERVIA_DIR,
-      HOME: dir, // no ~/libervia.conf, ~/sat.conf from the invoking user
-      ...Object.fromEntries(Object.entries(config).map(([k, v]) => [`LIBERVIA_PUBSUB_${k.toUpperCase()}`, v])),
-    };
+    const cluster = await setUpPostgres(pg, identity, pgDir, schema, footprint, timings.setupPhases!);
 
-    let exited!: (why: string) => void;
-    const exitedPromise = new Promise<string>((resolve) => (exited = resolve));
-
-    async function start(): Promise<void> {
-      if (child) throw new Error("libervia-pubsub: start() called twice");
-      if (stopping) throw new Error("libervia-pubsub: start() after stop()");
-      const t0 = Date.now();
-      const fd = fs.openSync(consoleLog, "a");
-      try {
-        const command = twistd.spawnArgs(["--nodaemon", "--pidfile=", `--logfile=${twistdLog}`, "libervia-pubsub", "--verbose"], dir, env);
-        // own process group (detached); inside a chroot too, the spawned pid is twistd3's (no fork on the way)
-        const proc = spawn(command.command, command.args, {
-          cwd: dir,
-          env: command.env,
-          detached: true,
-          stdio: ["ignore", fd, fd],
-        });
-        child = proc;
-        proc.once("exit", (code, sig) => {
-          exitStatus = sig ? `killed by ${sig}` : `exit code ${code}`;
-          // its pid may be reused from now on: nothing may signal it any more
-          footprint.twistdPid = undefined;
-          fs.rmSync(path.join(dir, "twistd.pgid"), { force: true });
-          if (!stopping) exited(`twistd3 exited (${exitStatus}):\n${tail(consoleLog, 10)}\n${tail(twistdLog)}`);
-        });
-        await new Promise<void>((resolve, reject) => {
-          proc.once("spawn", resolve);
-          proc.once("error", (err) => {
-            exitStatus ??= `error ${err.message}`;
-            reject(new Error(`cannot start ${command.command}: ${err.message}`));
-          });
-        });
-        footprint.twistdPid = proc.pid;
-        fs.writeFileSync(path.join(dir, "twistd.pgid"), String(proc.pid));
-      } finally {
-        fs.closeSync(fd);
-        timings.startMs = Date.now() - t0;
+    /**
+     * Instance n: its own twistd3, listen port, secret, directory (the first: DIR itself) and database
+     * (the first: DB_NAME; the others a fresh copy of DB_TEMPLATE), on the one PostgreSQL: scenarios on
+     * different instances never share data, as when they ran one after the other (two of them creating
+     * the same user's first PEP node at once on one database make one fail). Started by start();
+     * stopped by its stop() or the launch's.
+     */
+    const instance = async (n: number): Promise<Instance> => {
+      if (stopping) throw new Error("libervia-pubsub: another instance after stop()");
+      const idir = n === 0 ? dir : path.join(dir, `i${n + 1}`);
+      const database = n === 0 ? DB_NAME : `${DB_NAME}_${n + 1}`;
+      if (n > 0) {
+        await fs.promises.mkdir(idir);
+        const conn = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", cluster.socketDir, "-p", String(cluster.port), "-U", DB_USER];
+        await runAs(identity, pg.psql, [...conn, "-d", "postgres", "-c", `CREATE DATABASE ${database} TEMPLATE ${DB_TEMPLATE}`], pgDir);
       }
-    }
+      const [listenPort] = await freePorts(1, HOST);
+      const target = liberviaTarget(listenPort);
+      const config = liberviaConfig(target, cluster, database);
+      await fs.promises.writeFile(path.join(idir, "libervia.conf"), `[pubsub]\n${Object.entries(config).map(([k, v]) => `${k} = ${v}`).join("\n")}\n`, { mode: 0o600 });
+      // The same values as LIBERVIA_PUBSUB_* variables: they beat any /etc/libervia.conf, /etc/sat.conf (read after ./libervia.conf).
+      const env: Record<string, string> = {
+        PYTHONPATH: LIBERVIA_DIR,
+        HOME: idir, // no ~/libervia.conf, ~/sat.conf from the invoking user
+        ...Object.fromEntries(Object.entries(config).map(([k, v]) => [`LIBERVIA_PUBSUB_${k.toUpperCase()}`, v])),
+      };
+      const twistdLog = path.join(idir, "libervia-pubsub.log");
+      const consoleLog = path.join(idir, "twistd.console.log");
+      const pgidFile = path.join(idir, "twistd.pgid");
+      const own: LaunchedComponent["timings"] = n === 0 ? timings : { setupMs: 0 };
+      let child: ChildProcess | undefined;
+      let exitStatus: string | undefined;
+      let stoppingProcess: Promise<void> | undefined;
+      let exited!: (why: string) => void;
+      const exitedPromise = new Promise<string>((resolve) => (exited = resolve));
 
+      async function start(): Promise<void> {
+        if (child) throw new Error("libervia-pubsub: start() called twice");
+        if (stopping || stoppingProcess) throw new Error("libervia-pubsub: start() after stop()");
+        const t0 = Date.now();
+        const fd = fs.openSync(consoleLog, "a");
+        try {
+          const command = twistd.spawnArgs(["--nodaemon", "--pidfile=", `--logfile=${twistdLog}`, "libervia-pubsub", "--verbose"], idir, env);
+          // own process group (detached); inside a chroot too, the spawned pid is twistd3's (no fork on the way)
+          const proc = spawn(command.command, command.args, { cwd: idir, env: command.env, detached: true, stdio: ["ignore", fd, fd] });
+          child = proc;
+          proc.once("exit", (code, sig) => {
+            exitStatus = sig ? `killed by ${sig}` : `exit code ${code}`;
+            // its pid may be reused from now on: nothing may signal it any more
+            if (proc.pid !== undefined) footprint.twistdPids.delete(proc.pid);
+            fs.rmSync(pgidFile, { force: true });
+            if (!stopping && !stoppingProcess) exited(`twistd3 exited (${exitStatus}):\n${tail(consoleLog, 10)}\n${tail(twistdLog)}`);
+          });
+          await new Promise<void>((resolve, reject) => {
+            proc.once("spawn", resolve);
+            proc.once("error", (err) => {
+              exitStatus ??= `error ${err.message}`;
+              reject(new Error(`cannot start ${command.command}: ${err.message}`));
+            });
+          });
+          footprint.twistdPids.add(proc.pid!);
+          fs.writeFileSync(pgidFile, String(proc.pid));
+        } finally {
+          fs.closeSync(fd);
+          own.startMs = Date.now() - t0;
+        }
+      }
+
+      async function doStopProcess(): Promise<void> {
+        const pid = child?.pid;
+        if (pid === undefined || exitStatus !== undefined) return;
+        // a graceful stop (its log flushed) only when the logs are kept
+        if (!options.logDir) signal(-pid, "SIGKILL");
+        signal(-pid, "SIGTERM");
+        if (!(await waitGone(pid, KILL_AFTER_MS))) signal(-pid, "SIGKILL");
+        await waitGone(pid, 1000);
+      }
+      const stopProcess = (): Promise<void> => (stoppingProcess ??= doStopProcess());
+
+      const component: LaunchedComponent = {
+        target,
+        workDir: idir,
+        software: twistd.software,
+        start,
+        // the first instance's stop() ends them all, the database and the files; another one's, its process
+        stop: n === 0 ? stop : stopProcess,
+        timings: own,
+        exited: exitedPromise,
+        logs: () => `${tail(consoleLog, 10)}\n${tail(twistdLog)}`,
+      };
+      return { dir: idir, component, stopProcess };
+    };
+
+    const first = await instance(0);
+    instances.push(first);
+    let count = 1;
     timings.setupMs = Date.now() - began;
     return {
-      target,
-      workDir: dir,
-      software: twistd.software,
-      start,
-      stop,
-      timings,
-      exited: exitedPromise,
-      logs: () => `${tail(consoleLog, 10)}\n${tail(twistdLog)}`,
+      ...first.component,
+      another: async () => {
+        const next = await instance(count++);
+        instances.push(next);
+        return next.component;
+      },
     };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** One twistd3 of a launch. */
+interface Instance {
+  dir: string;
+  component: LaunchedComponent;
+  stopProcess(): Promise<void>;
 }
 
 function missing(options: ComponentLaunchOptions = {}): string | undefined {
@@ -578,4 +688,31 @@ function missing(options: ComponentLaunchOptions = {}): string | undefined {
   }
 }
 
-export const liberviaPubsubLauncher: ComponentLauncher = { name: "libervia-pubsub", launch, missing };
+/** The target a launched libervia-pubsub is tested as, a fresh secret each time. */
+export function liberviaTarget(listenPort: number): ComponentTarget {
+  return {
+    role: "component",
+    name: "libervia-pubsub",
+    listenHost: HOST,
+    listenPort,
+    domain: DOMAIN,
+    // the recipe: the component's JID must be <label>.<server domain>
+    component: { jid: `pubsub.${DOMAIN}`, secret: randomBytes(12).toString("hex") },
+    version: 2,
+    delegations: { plain: { namespace: NS.pubsub } },
+    // as in production: it then asks users' rosters (answered by the suite's server) and notifies through the server
+    privileges: { roster: "get", message: "outgoing", presence: "roster" },
+    // Twisted + PostgreSQL on loopback: answers take 1–70 ms (240 ms the slowest seen, with seven instances
+    // on a loaded 2-core machine), so 2 s of silence is the evidence; connect covers process start (~0.5 s)
+    timeouts: { step: 2000, quiet: 500, connect: 15_000 },
+  };
+}
+
+/**
+ * Instances a run uses: the seven scenarios that wait a whole step timeout against libervia-pubsub (five
+ * client-mode probes, two replies that never come) then run side by side, while each twistd3 costs
+ * about 0.5 s of CPU to start.
+ */
+const INSTANCES = 7;
+
+export const liberviaPubsubLauncher: ComponentLauncher = { name: "libervia-pubsub", instances: INSTANCES, launch, missing };

@@ -1,17 +1,22 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { ServerTarget } from "../target/types.js";
+import type { ServerLane, ServerTarget } from "../target/types.js";
 import { LauncherMissingError, type LaunchedServer, type LaunchOptions, type ServerLauncher } from "./launcher.js";
-import { baseTarget, delegatedNamespaces, HOST, logDirFor, missingPaths, packageVersion, run, selfDelegationNamespaces } from "./common.js";
+import { accountDomains, allLanes, baseTarget, DEFAULT_LANES, delegatedNamespaces, HOST, logDirFor, missingPaths, packageVersion, selfDelegationNamespaces } from "./common.js";
 import { freePorts, PortInUseError, retryOnPortConflict, waitForListening } from "./ports.js";
 import { prepareRoot } from "./roots/package-root.js";
 import { ServerRun, tail } from "./run.js";
-import { settleWireVersion } from "./wire-version.js";
+import { settleLanes } from "./wire-version.js";
 
 const INSTALL = "apt-get install -y prosody prosody-modules";
 /** A root's Prosody runs on the system's Lua 5.4 and lua5.4-* libraries, which Debian 12's prosody pulls in. */
 const SYSTEM_LUA = "/usr/bin/lua5.4";
 const READY_TIMEOUT_MS = 15_000;
+/**
+ * Delegating domains of a launched Prosody: nearly every scenario casts the managing component and
+ * there is no long wait to hide the others behind, so one lane per scenario the runner runs at once.
+ */
+const LANES = DEFAULT_LANES;
 
 /** One Prosody with mod_delegation: the system's Debian 12 package, or a pinned root (rootVersion). */
 interface ProsodyInstall {
@@ -42,31 +47,25 @@ async function findInstall(rootVersion: string | undefined): Promise<ProsodyInst
 const lua = (s: string): string => JSON.stringify(s);
 
 function snippet(target: ServerTarget): string {
-  const managing = target.components.managing;
-  const entry = (namespace: string, attributes: string[] = []) => {
-    const filtering = attributes.length ? `\n\t\t\tfiltering = { ${attributes.map(lua).join("; ")} };` : "";
-    return `\t\t[${lua(namespace)}] = {${filtering}\n\t\t\tjid = ${lua(managing.jid)};\n\t\t};`;
+  const lanes = allLanes(target);
+  const virtualHost = (lane: ServerLane): string[] => {
+    const entry = (namespace: string, attributes: string[] = []) => {
+      const filtering = attributes.length ? `\n\t\t\tfiltering = { ${attributes.map(lua).join("; ")} };` : "";
+      return `\t\t[${lua(namespace)}] = {${filtering}\n\t\t\tjid = ${lua(lane.components.managing.jid)};\n\t\t};`;
+    };
+    return [
+      `VirtualHost ${lua(lane.domain)}`,
+      `\tdelegations = {`,
+      ...delegatedNamespaces(target).map(({ namespace, attributes }) => entry(namespace, attributes)),
+      `\t\t-- SRV-ADV-05: the delegation namespace itself, as a careless admin might; a conformant server neither`,
+      `\t\t-- advertises nor forwards it (#rules 5). Test servers only.`,
+      // mod_delegation speaks urn:xmpp:delegation:2 only, whatever the target file's version
+      ...selfDelegationNamespaces(2).map((ns) => entry(ns)),
+      `\t}`,
+      ``,
+    ];
   };
-  const entries = delegatedNamespaces(target).map(({ namespace, attributes }) => entry(namespace, attributes));
-  const other = target.components.other;
-  return [
-    `VirtualHost ${lua(target.domain)}`,
-    `\tdelegations = {`,
-    ...entries,
-    `\t\t-- SRV-ADV-05: the delegation namespace itself, as a careless admin might; a conformant server neither`,
-    `\t\t-- advertises nor forwards it (#rules 5). Test servers only.`,
-    // mod_delegation speaks urn:xmpp:delegation:2 only, whatever the target file's version
-    ...selfDelegationNamespaces(2).map((ns) => entry(ns)),
-    `\t}`,
-    ``,
-    ...(target.undelegatedDomain
-      ? [
-          `-- SRV-FWD-11: a second hosted domain where delegation is not activated (accounts juliet and romeo here too)`,
-          `VirtualHost ${lua(target.undelegatedDomain)}`,
-          `\tmodules_disabled = { "delegation" }`,
-          ``,
-        ]
-      : []),
+  const components = ({ components: { managing, other } }: ServerLane): string[] => [
     `-- XEP-0114 component holding the delegations; mod_delegation must be enabled on it too, or no advertisement is sent`,
     `Component ${lua(managing.jid)}`,
     `\tcomponent_secret = ${lua(managing.secret)}`,
@@ -75,6 +74,19 @@ function snippet(target: ServerTarget): string {
       ? [``, `-- a component with no delegation`, `Component ${lua(other.jid)}`, `\tcomponent_secret = ${lua(other.secret)}`, `\tmodules_enabled = { "delegation" }`]
       : []),
     ``,
+  ];
+  return [
+    ...(lanes.length > 1 ? [`-- ${lanes.length} delegating domains ("lanes"), each with its own managing component, so that scenarios run side by side`] : []),
+    ...lanes.flatMap(virtualHost),
+    ...(target.undelegatedDomain
+      ? [
+          `-- SRV-FWD-11: a second hosted domain where delegation is not activated (accounts juliet and romeo here too)`,
+          `VirtualHost ${lua(target.undelegatedDomain)}`,
+          `\tmodules_disabled = { "delegation" }`,
+          ``,
+        ]
+      : []),
+    ...lanes.flatMap(components),
   ].join("\n");
 }
 
@@ -85,7 +97,8 @@ interface Ports {
   http: number;
 }
 
-function config(target: ServerTarget, dir: string, ports: Ports, logFile: string): string {
+/** The whole loopback configuration of one Prosody (also written by `xep0355 snippet prosody --full`). */
+export function config(target: ServerTarget, dir: string, ports: Ports, logFile: string, clientModules = false, logLevel: "debug" | "info" = "debug"): string {
   return `-- generated by xep0355-conformance (src/launchers/prosody.ts), loopback only
 local base = ${lua(dir)}
 
@@ -95,7 +108,7 @@ run_as_root = true
 data_path = base .. "/data"
 pidfile   = base .. "/prosody.pid"
 log = {
-	{ levels = { min = "debug" }, to = "file", filename = ${lua(logFile)} };
+	{ levels = { min = ${lua(logLevel)} }, to = "file", filename = ${lua(logFile)} };
 	{ levels = { min = "info" },  to = "console" };
 }
 
@@ -120,10 +133,46 @@ certificates = base .. "/certs"
 
 modules_enabled = {
 	"roster"; "saslauth"; "disco"; "pep"; "mam"; "ping"; "version";
-	"delegation";
+	"delegation";${clientModules ? `\n\t-- for real clients (LaunchOptions.clientModules)\n\t"carbons"; "smacks";` : ""}
 }
 
 ${snippet(target)}`;
+}
+
+/** The target a launched Prosody is tested as, fresh secrets each time (also `xep0355 snippet prosody --full`). */
+export function prosodyTarget(ports: { c2s: number; component: number }, lanes = 1): ServerTarget {
+  return baseTarget("Prosody", ports, {
+    version: 2,
+    delegations: {
+      // Prosody's own mod_pep implements pubsub too
+      plain: { namespace: "http://jabber.org/protocol/pubsub" },
+      filtered: { namespace: "urn:xmpp:mam:2", attributes: ["node"] },
+    },
+    features: { filtering: true, bareDisco: true, remainingDiscoInfo: true, remainingDiscoItems: true, clientMode: false },
+    // Loopback: answers take milliseconds. mod_delegation (0.12 and 13) arms no timer on a pending
+    // forward: an error to its sender (SRV-UNA-02) can only be the server's reaction to the managing
+    // entity's disconnection, which takes milliseconds too. Twice the step timeout of silence is the evidence.
+    timeouts: { step: 1500, quiet: 400, connect: 5000, giveUp: 3000 },
+  }, lanes);
+}
+
+/**
+ * Prosody's internal storage (mod_storage_internal, util.datamanager): one Lua file per account,
+ * DATA/<host>/accounts/<user>.dat, every non-alphanumeric character of a name written %xx. What
+ * `prosodyctl register` writes (0.12; 13 adds creation times), without a Lua process per account:
+ * a launch registers juliet and romeo on every lane's domain.
+ */
+async function writeAccounts(dataDir: string, target: ServerTarget): Promise<void> {
+  const encode = (name: string) => name.replace(/[^A-Za-z0-9]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  await Promise.all(
+    accountDomains(target).map(async (domain) => {
+      const dir = path.join(dataDir, encode(domain), "accounts");
+      await fs.promises.mkdir(dir, { recursive: true });
+      for (const { username, password } of [target.accounts.juliet, target.accounts.romeo]) {
+        await fs.promises.writeFile(path.join(dir, `${encode(username)}.dat`), `return {\n\t["password"] = ${lua(password)};\n};\n`, { mode: 0o600 });
+      }
+    }),
+  );
 }
 
 async function software(install: ProsodyInstall): Promise<string> {
@@ -149,7 +198,8 @@ async function launch(options: LaunchOptions = {}): Promise<LaunchedServer> {
   const install = await findInstall(options.rootVersion);
   const started = Date.now();
   const launched = await retryOnPortConflict(() => launchOnce(install, options));
-  const protocolDetection = await settleWireVersion(launched.target).catch(async (err: unknown) => {
+  // every lane's managing component connects once, as the first lane's does to read the revision
+  const protocolDetection = await settleLanes(launched.target).catch(async (err: unknown) => {
     await launched.stop();
     throw err;
   });
@@ -162,30 +212,14 @@ async function launchOnce(install: ProsodyInstall, options: LaunchOptions): Prom
   try {
     const [c2s, s2s, component, http] = await freePorts(4);
     const ports: Ports = { c2s, s2s, component, http };
-    const target = baseTarget("Prosody", ports, {
-      version: 2,
-      delegations: {
-        // Prosody's own mod_pep implements pubsub too
-        plain: { namespace: "http://jabber.org/protocol/pubsub" },
-        filtered: { namespace: "urn:xmpp:mam:2", attributes: ["node"] },
-      },
-      features: { filtering: true, bareDisco: true, remainingDiscoInfo: true, remainingDiscoItems: true, clientMode: false },
-      // Loopback: answers take milliseconds. mod_delegation (0.12 and 13) arms no timer on a pending
-      // forward, so no later answer can come from a timeout of its own: 10 s of silence is the evidence.
-      timeouts: { step: 1500, quiet: 400, connect: 5000, giveUp: 10_000 },
-    });
+    const target = prosodyTarget(ports, options.lanes ?? LANES);
     const logs = await logDirFor(server.dir, options.logDir);
     const cfg = path.join(server.dir, "prosody.cfg.lua");
-    await fs.promises.mkdir(path.join(server.dir, "data"));
     await fs.promises.mkdir(path.join(server.dir, "certs"));
-    await fs.promises.writeFile(cfg, config(target, server.dir, ports, path.join(logs, "prosody.log")));
-    const { juliet, romeo } = target.accounts;
-    // SRV-FWD-11: the same accounts, with the same passwords, on the undelegated domain too
-    const domains = [target.domain, ...(target.undelegatedDomain ? [target.undelegatedDomain] : [])];
-    const [name] = await Promise.all([
-      software(install),
-      ...domains.flatMap((domain) => [juliet, romeo].map((a) => run(install.prosodyctl, ["--config", cfg, "register", a.username, domain, a.password]))),
-    ]);
+    // every stanza at debug level only when the logs are kept: otherwise it is CPU for a file deleted at stop()
+    await fs.promises.writeFile(cfg, config(target, server.dir, ports, path.join(logs, "prosody.log"), options.clientModules, options.logDir ? "debug" : "info"));
+    // SRV-FWD-11: the same accounts, with the same passwords, on every lane's domain and the undelegated one
+    const [name] = await Promise.all([software(install), writeAccounts(path.join(server.dir, "data"), target)]);
     const consoleLog = path.join(logs, "prosody.console.log");
     const pid = server.spawn(install.prosody, ["--config", cfg, "-F"], process.env, consoleLog);
     await waitForListening(pid, HOST, [ports.c2s, ports.component], READY_TIMEOUT_MS, () => {

@@ -17,6 +17,11 @@ export class ServerRun {
   private exitCode: number | null | undefined;
   private exited: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
+  /**
+   * SIGTERM and wait for the server to exit (SIGKILL after 5 s), or SIGKILL at once: for a throw-away
+   * server whose logs nobody keeps, a graceful shutdown only costs time (ejabberd: about 1 s).
+   */
+  graceful = true;
 
   private constructor(
     readonly dir: string,
@@ -77,7 +82,7 @@ export class ServerRun {
     return dog.pid;
   }
 
-  /** SIGTERM, SIGKILL after 5 s, then the rest of the group, the watchdog and the temp dir. Idempotent. */
+  /** SIGTERM (unless not graceful), SIGKILL after 5 s, then the rest of the group, the watchdog and the temp dir. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= this.doStop();
     return this.stopping;
@@ -88,14 +93,9 @@ export class ServerRun {
       const child = this.child;
       const helpers = child?.pid !== undefined ? descendantsOf(child.pid) : [];
       if (child?.pid !== undefined && this.exitCode === undefined) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => {
-          try {
-            process.kill(-child.pid!, "SIGKILL");
-          } catch {
-            // already gone
-          }
-        }, KILL_AFTER_MS);
+        if (this.graceful) child.kill("SIGTERM");
+        else killGroup(child.pid);
+        const timer = setTimeout(() => killGroup(child.pid!), KILL_AFTER_MS);
         await this.exited;
         clearTimeout(timer);
       }
@@ -109,6 +109,14 @@ export class ServerRun {
       // dir) can still be seen running for a few ms. stop() resolves only once it is gone.
       if (watchdog) await waitGone(watchdog, 1000);
     }
+  }
+}
+
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, "SIGKILL");
+  } catch {
+    // already gone
   }
 }
 
