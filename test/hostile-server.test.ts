@@ -96,7 +96,8 @@ describe.concurrent("a hostile server", () => {
         const [s] = run.scenarios;
         expect(s.verdict).toBe("error");
         expect(s.reason).toMatch(named);
-        expect(s.reason).toMatch(/stream (closed|already closed)/);
+        // The bytes follow the bind result: they may reach the client before its login is complete.
+        expect(s.reason).toMatch(/stream (closed|already closed)|login failed after \d+ ms/);
       });
     }
   });
