@@ -7,8 +7,8 @@ import { BIN, runCli, runCommand, type CommandOutcome } from "./helpers/cli.js";
 
 type Outcome = CommandOutcome;
 
-function cli(args: string[], options: { interruptAfterMs?: number } = {}): Promise<Outcome> {
-  return runCli(args, { env: { NO_COLOR: "1" }, interruptAfterMs: options.interruptAfterMs });
+function cli(args: string[], options: { interruptAfterMs?: number; interruptOnOutput?: RegExp } = {}): Promise<Outcome> {
+  return runCli(args, { env: { NO_COLOR: "1" }, ...options });
 }
 
 const made: string[] = [];
@@ -186,7 +186,8 @@ describe("xep0355 CLI", () => {
 
   it("Ctrl-C still writes the reports for what finished", async () => {
     const dir = await reportsDir();
-    const r = await cli(["run", "--role", "server", "--concurrency", "1", "--reports", dir], { interruptAfterMs: 2500 });
+    // Once the run has printed its target line: a fixed delay raced a slow start-up on a busy machine.
+    const r = await cli(["run", "--role", "server", "--concurrency", "1", "--reports", dir], { interruptOnOutput: /server role:/ });
     expect(r.code).toBe(130);
     const results = JSON.parse(await readFile(join(dir, "results.json"), "utf8"));
     expect(results.interrupted).toBe(true);

@@ -153,6 +153,7 @@ export class MockComponent implements RunningMockComponent {
     const connection = xmppComponent({ service, domain: this.options.jid, password: this.options.secret });
     connection.reconnect.stop();
     connection.timeout = timeout;
+    guardParser(connection);
     this.connection = connection;
     connection.on("error", (err: Error) => this.log(`connection error: ${err.message}`));
     connection.on("connect", () => {
@@ -520,4 +521,25 @@ export class MockComponent implements RunningMockComponent {
     forwarded.cnode(reply);
     return result;
   }
+}
+
+/**
+ * xmpp.js's parser throws from inside its socket handler on some bad input (e.g. an unclosed
+ * `<stream:error>` followed by `</stream:stream>`): an uncaught exception. The reference component
+ * answers bad input as RFC 6120 §4.9.3.1 says instead: xmpp.js's own parser-error path sends
+ * `<bad-format/>` and closes.
+ */
+function guardParser(connection: XmppComponent): void {
+  const target = connection as unknown as { Parser: new () => { write(data: string): void; emit(event: string, error: unknown): boolean; listenerCount(event: string): number } };
+  const Original = target.Parser;
+  target.Parser = class GuardedParser extends Original {
+    write(data: string): void {
+      try {
+        super.write(data);
+      } catch (err) {
+        // Once xmpp.js has detached from a parser (the stream is ending), nobody listens: drop the rest.
+        if (this.listenerCount("error") > 0) this.emit("error", err);
+      }
+    }
+  };
 }

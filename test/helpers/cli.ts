@@ -15,6 +15,8 @@ export interface CommandOptions {
   env?: NodeJS.ProcessEnv;
   /** Sends SIGINT (Ctrl-C) after this long. */
   interruptAfterMs?: number;
+  /** Sends SIGINT (Ctrl-C) once stdout matches: the command has started, however slow its start-up was. */
+  interruptOnOutput?: RegExp;
   /** Kills the process after this long, so a hanging command cannot hang the test. */
   killAfterMs?: number;
 }
@@ -26,7 +28,14 @@ export function runCommand(file: string, args: string[], options: CommandOptions
     const child = spawn(file, args, options.env ? { env: { ...process.env, ...options.env } } : {});
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    let interrupted = false;
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      if (options.interruptOnOutput && !interrupted && options.interruptOnOutput.test(stdout)) {
+        interrupted = true;
+        child.kill("SIGINT");
+      }
+    });
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     if (options.interruptAfterMs) setTimeout(() => child.kill("SIGINT"), options.interruptAfterMs);
     const guard = options.killAfterMs ? setTimeout(() => child.kill("SIGKILL"), options.killAfterMs) : undefined;
