@@ -1,12 +1,8 @@
-import { mkdtemp, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadCatalogue } from "../src/catalogue/catalogue.js";
-import type { RunResult } from "../src/runner/result.js";
 import { loadSuite } from "../src/scenario/load.js";
 import { PRIVILEGE_FAULTS } from "../mocks/server/privilege-faults.js";
-import { runCli } from "./helpers/cli.js";
+import { runCli, runRoleAgainstMocks } from "./helpers/cli.js";
 
 /** XEP-0356's server rows (sections A–F of its catalogue); G is the privileged entity's. */
 const SERVER_ROWS = loadCatalogue("0356").filter((r) => r.id.startsWith("PRV-"));
@@ -27,13 +23,7 @@ describe("XEP-0356 catalogue coverage (server role)", () => {
   });
 });
 
-/** The CLI as a user runs it, against the embedded mock server; results.json is the evidence. */
-async function run(args: string[]): Promise<{ code: number | null; stdout: string; results: RunResult }> {
-  const reports = await mkdtemp(join(tmpdir(), "xep0356-"));
-  const outcome = await runCli(["run", "--role", "server", "--quiet", "--reports", reports, ...args], { killAfterMs: 120_000 });
-  const results = JSON.parse(await readFile(join(reports, "results.json"), "utf8")) as RunResult;
-  return { code: outcome.code, stdout: outcome.stdout + outcome.stderr, results };
-}
+const run = (args: string[]) => runRoleAgainstMocks("server", args);
 
 describe("--spec", () => {
   it("--spec 0356 gives every PRV-* row a verdict from its scenarios (none untested), each tagged with its specification", async () => {

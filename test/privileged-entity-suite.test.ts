@@ -1,6 +1,3 @@
-import { mkdtemp, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PAM_NS, PRIVILEGED_ENTITY_FAULTS, readAdvertisement, startMockComponent } from "../mocks/component/index.js";
 import { ServerActor } from "../src/actors/server-actor.js";
@@ -10,7 +7,7 @@ import { mockComponentTarget } from "../src/runner/drivers/mock-component-driver
 import type { RunResult } from "../src/runner/result.js";
 import { loadSuite } from "../src/scenario/load.js";
 import { parseXml, type Element } from "../src/xml/element.js";
-import { runCli } from "./helpers/cli.js";
+import { runRoleAgainstMocks } from "./helpers/cli.js";
 
 /** XEP-0356's privileged-entity rows (section G of its catalogue). The fault matrix is in component-suite.test.ts. */
 const PE_ROWS = loadCatalogue("0356").filter((r) => r.section === "G");
@@ -192,13 +189,7 @@ describe("the mock privileged entity on its own stream", () => {
   });
 });
 
-/** The CLI as a user runs it, against the embedded mock component; results.json is the evidence. */
-async function run(args: string[]): Promise<{ code: number | null; output: string; results: RunResult }> {
-  const reports = await mkdtemp(join(tmpdir(), "xep0356-pe-"));
-  const outcome = await runCli(["run", "--role", "component", "--quiet", "--reports", reports, ...args], { killAfterMs: 120_000 });
-  const results = JSON.parse(await readFile(join(reports, "results.json"), "utf8")) as RunResult;
-  return { code: outcome.code, output: outcome.stdout + outcome.stderr, results };
-}
+const run = (args: string[]) => runRoleAgainstMocks("component", args);
 
 describe("run --role component --spec", () => {
   it("by default checks both specifications, every PE-* row passing from its scenarios, and XEP-0355's verdicts are those of --spec 0355", async () => {

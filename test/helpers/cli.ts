@@ -1,4 +1,8 @@
 import { spawn } from "node:child_process";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { RunResult } from "../../src/runner/result.js";
 
 /** The suite's own command, as a user runs it. */
 export const BIN = new URL("../../bin/xep0355", import.meta.url).pathname;
@@ -49,4 +53,12 @@ export function runCommand(file: string, args: string[], options: CommandOptions
 /** `xep0355 ARGS…` */
 export function runCli(args: string[], options: CommandOptions = {}): Promise<CommandOutcome> {
   return runCommand(BIN, args, options);
+}
+
+/** `xep0355 run --role ROLE --quiet ARGS…` against the embedded mocks; its results.json is the evidence. */
+export async function runRoleAgainstMocks(role: "server" | "component", args: string[]): Promise<{ code: number | null; output: string; results: RunResult }> {
+  const reports = await mkdtemp(join(tmpdir(), `xep0355-${role}-`));
+  const outcome = await runCli(["run", "--role", role, "--quiet", "--reports", reports, ...args], { killAfterMs: 120_000 });
+  const results = JSON.parse(await readFile(join(reports, "results.json"), "utf8")) as RunResult;
+  return { code: outcome.code, output: outcome.stdout + outcome.stderr, results };
 }
