@@ -9,6 +9,7 @@ import type { ManagingKind } from "../bench/managing.js";
 import { formatJson, formatTable, progressLine } from "../bench/format.js";
 import type { PhaseBound } from "../bench/phase.js";
 import { noPositionals, parseCommandArgs, positiveInt } from "./args.js";
+import { abortOnInterrupt } from "./interrupt.js";
 import { EXIT, TargetUnreachableError, UsageError } from "./errors.js";
 import { BENCH_HELP } from "./help.js";
 
@@ -52,13 +53,7 @@ export async function benchCommand(args: string[]): Promise<number> {
   const version = values.version === undefined || values.version === "2" ? 2 : values.version === "1" ? 1 : badVersion(values.version);
 
   const abort = new AbortController();
-  const onSigint = () => {
-    if (abort.signal.aborted) process.exit(EXIT.interrupted);
-    process.stderr.write("\ninterrupted: stopping the bench (Ctrl-C again to quit now)\n");
-    abort.abort();
-  };
-  process.on("SIGINT", onSigint);
-  process.on("SIGTERM", onSigint);
+  const stopListening = abortOnInterrupt(abort, "stopping the bench");
   const tty = Boolean(process.stderr.isTTY);
   let endpoint: BenchEndpoint | undefined;
   try {
@@ -98,8 +93,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     // A faster run with wrong answers is not faster.
     return report.result.delegated.errors + report.result.plain.errors > 0 ? EXIT.notCompliant : EXIT.compliant;
   } finally {
-    process.off("SIGINT", onSigint);
-    process.off("SIGTERM", onSigint);
+    stopListening();
     await endpoint?.stop();
   }
 }

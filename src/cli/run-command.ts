@@ -20,6 +20,7 @@ import { LauncherMissingError, launchers } from "../launchers/index.js";
 import { componentLaunchers, launchedComponentDriver } from "../launchers/component-launchers.js";
 import { launchLabel, prepareLaunch, resolveLaunch, systemVersionMismatch } from "../launchers/versions.js";
 import type { Target } from "../target/types.js";
+import { abortOnInterrupt } from "./interrupt.js";
 import { EXIT, UsageError } from "./errors.js";
 import { RUN_HELP } from "./help.js";
 import { writeReports } from "./reports.js";
@@ -76,13 +77,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const abort = new AbortController();
   // Every running scenario of every role listens to this signal (Ctrl-C, run deadline) until it ends.
   setMaxListeners(plans.length * concurrency + 10, abort.signal);
-  const onSigint = () => {
-    if (abort.signal.aborted) process.exit(EXIT.interrupted);
-    process.stderr.write("\ninterrupted: finishing the running scenarios and writing reports (Ctrl-C again to quit now)\n");
-    abort.abort();
-  };
-  process.on("SIGINT", onSigint);
-  process.on("SIGTERM", onSigint);
+  const stopListening = abortOnInterrupt(abort, "finishing the running scenarios and writing reports");
   // The whole run has a deadline too: what has not finished by then is reported as interrupted, never left hanging.
   const runDeadline = setTimeout(() => {
     process.stderr.write(`\nrun deadline of ${runDeadlineMs} ms reached: stopping and writing reports\n`);
@@ -103,8 +98,7 @@ export async function runCommand(args: string[]): Promise<number> {
   }).finally(() => {
     clearTimeout(runDeadline);
     progress?.finish();
-    process.off("SIGINT", onSigint);
-    process.off("SIGTERM", onSigint);
+    stopListening();
   });
 
   const paths = await writeReports(run, reportsDir);
