@@ -1,4 +1,5 @@
-import type { ProtocolVersion } from "../target/types.js";
+/** Which revision of a specification a party speaks: XEP-0355 2 = v0.5 (urn:xmpp:delegation:2), 1 = v0.4.1; XEP-0356 2 = 0.4.x, 1 = 0.2–0.3. */
+export type ProtocolVersion = 1 | 2;
 
 /** XEP-0355 namespace of each revision (v0.5 → :2, v0.4.1 → :1). */
 export function delegationNamespace(version: ProtocolVersion): string {

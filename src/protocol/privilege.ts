@@ -1,4 +1,4 @@
-import type { ProtocolVersion } from "../target/types.js";
+import type { ProtocolVersion } from "./namespaces.js";
 
 /** XEP-0356 namespace of each revision (0.4.x → :2; 0.2–0.3 → :1). */
 export function privilegeNamespace(version: ProtocolVersion): string {

@@ -1,5 +1,7 @@
-/** Which XEP-0355 revision a party speaks: 2 = v0.5 (urn:xmpp:delegation:2), 1 = v0.4.1. */
-export type ProtocolVersion = 1 | 2;
+import type { ProtocolVersion } from "../protocol/namespaces.js";
+import type { PrivilegeGrant } from "../protocol/privilege.js";
+
+export type { ProtocolVersion };
 
 export interface Account {
   username: string;
@@ -94,6 +96,12 @@ export interface ServerTarget {
    * Without any, those scenarios take turns on the one managing component.
    */
   lanes?: ServerLane[];
+  /**
+   * XEP-0356: the privileges the server's configuration grants each component (Prosody's
+   * `privileged_entities`, ejabberd's `mod_privilege`). Present: the target declares XEP-0356 and the
+   * PRV-* scenarios run; absent: they are not-supported. Lanes' managing components get `managing` too.
+   */
+  privileges?: { managing: PrivilegeGrant; other?: PrivilegeGrant };
   /** Milliseconds: a step waiting for a stanza, a "nothing within" window, connecting. */
   timeouts: { step: number; quiet: number; connect: number; giveUp?: number };
 }
