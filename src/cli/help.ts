@@ -1,11 +1,11 @@
 import { launchHelpLines } from "../launchers/versions.js";
 
-export const MAIN_HELP = `xep0355 — conformance suite for XMPP Namespace Delegation (XEP-0355)
+export const MAIN_HELP = `xep0355 — conformance suite for XMPP Namespace Delegation (XEP-0355) and Privileged Entity (XEP-0356)
 
 Usage:
   xep0355 run [options]        run the suites (default: both roles against the embedded mocks)
   xep0355 list [options]       list scenarios, or requirements with the scenarios covering them
-  xep0355 serve mock-server|mock-component   run an embedded mock alone, for manual interop
+  xep0355 serve prosody|ejabberd[@VERSION]|mock-server|mock-component   keep one server or managing entity running, for manual interop
   xep0355 snippet prosody|ejabberd [--target FILE] [--full [--out DIR]]   server configuration for a target file,
                                or (--full) a complete loopback server and its target file (docs/own-server.md)
   xep0355 doctor --target FILE set-up problems of a server target (exit 3, with a fix), apart from conformance findings
@@ -54,23 +54,6 @@ Options:
   --role R         server or component (default: both)
   --json           machine-readable output
   -h, --help
-`;
-
-export const SERVE_HELP = `xep0355 serve mock-server|mock-component — the embedded mocks alone, for manual interop
-
-  mock-server     listens for clients and components; a reference delegating server
-  mock-component  connects to a server's component port; a reference managing entity
-                  (--config FILE: {"host","port","jid","secret","serverDomain","version"})
-
-Options:
-  --c2s-port N        client port (default: 5222)
-  --component-port N  XEP-0114 component port (default: 5347)
-  --version 1|2       protocol version (default: 2)
-  --fault ID          switch on a fault (repeatable), e.g. SRV-REP-05 or ME-REP-02; see 'xep0355 list --requirements'
-  --config FILE       mock-server: JSON overrides of its options (domain, accounts, components, delegations, ...)
-  -h, --help
-
-Stops on Ctrl-C.
 `;
 
 export const BENCH_HELP = `xep0355 bench — load benchmark: delegated IQs vs plain IQs through the same server
