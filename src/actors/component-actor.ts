@@ -66,6 +66,8 @@ export class ComponentActor extends StreamActor {
       domain: this.credentials.jid,
       timeout: this.endpoint.connectTimeoutMs,
     });
+    // @xmpp/connection 0.13 ignores the constructor's timeout (fixed 2 s): a slow server's stream header must get the target's connect timeout.
+    component.timeout = this.endpoint.connectTimeoutMs;
     this.attach(component);
     const onSocket = this.endpoint.onSocket;
     if (onSocket) component.on("connect", () => component.socket && onSocket(component.socket));
@@ -75,7 +77,7 @@ export class ComponentActor extends StreamActor {
     });
     const started = (async () => {
       await component.connect(`xmpp://${this.endpoint.host}:${this.endpoint.port}`);
-      const header = await component.open({ domain: this.credentials.jid });
+      const header = await component.open({ domain: this.credentials.jid, timeout: this.endpoint.connectTimeoutMs });
       await component.authenticate(String(header.attrs.id), this.credentials.secret);
     })();
     await this.whileConnecting(started, this.endpoint.connectTimeoutMs, `${this.name} handshake`);

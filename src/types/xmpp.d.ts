@@ -35,6 +35,8 @@ declare module "@xmpp/component-core" {
   import type { Element } from "ltx";
   export class Component extends EventEmitter {
     constructor(options: { service: string; domain: string; password?: string; timeout?: number });
+    /** Milliseconds for open/close/sendReceive (0.13 ignores the constructor's `timeout`). */
+    timeout: number;
     socket: Socket | null;
     status: string;
     jid: { toString(): string } | null;
@@ -42,7 +44,7 @@ declare module "@xmpp/component-core" {
     stop(): Promise<unknown>;
     disconnect(): Promise<unknown>;
     connect(service: string): Promise<unknown>;
-    open(options: { domain: string }): Promise<Element>;
+    open(options: { domain: string; timeout?: number }): Promise<Element>;
     authenticate(id: string, password: string): Promise<void>;
     write(text: string): Promise<void>;
     send(el: Element): Promise<void>;
