@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { PAM_NS, PRIVILEGED_ENTITY_FAULTS, readAdvertisement, startMockComponent } from "../mocks/component/index.js";
-import { ServerActor } from "../src/actors/server-actor.js";
+import { ServerActor, privilegeAdvertisement } from "../src/actors/server-actor.js";
 import { Transcript } from "../src/actors/transcript.js";
 import { loadCatalogue } from "../src/catalogue/catalogue.js";
 import { mockComponentTarget } from "../src/runner/drivers/mock-component-driver.js";
 import type { RunResult } from "../src/runner/result.js";
 import { loadSuite } from "../src/scenario/load.js";
-import { parseXml, type Element } from "../src/xml/element.js";
+import { parseXml, serialize, type Element } from "../src/xml/element.js";
 import { runRoleAgainstMocks } from "./helpers/cli.js";
 
 /** XEP-0356's privileged-entity rows (section G of its catalogue). The fault matrix is in component-suite.test.ts. */
@@ -29,7 +29,7 @@ describe("XEP-0356 catalogue coverage (component role)", () => {
     }
     // #iq_stanzas arrived in 0.4: the scenarios that need a privileged IQ are urn:xmpp:privilege:2 only.
     const privilegedIq = pe.filter((x) => x.kind === "text" && x.steps.some((step) => "xml" in step && Boolean(step.xml?.includes("privileged_iq"))));
-    expect(privilegedIq.map((s) => s.id).sort()).toEqual(["pe-adv-02-iq-namespaces", "pe-iq-01-subscribe-on-behalf", "pe-rob-01-forbidden-iq"]);
+    expect(privilegedIq.map((s) => s.id).sort()).toEqual(["pe-adv-02-iq-namespaces", "pe-iq-01-subscribe-on-behalf", "pe-rob-01-forbidden-iq", "pe-rob-01-missing-iq-permission"]);
     for (const s of privilegedIq) expect(s.versions, s.id).toEqual([2]);
   });
 });
@@ -72,6 +72,43 @@ describe("readAdvertisement (the spec's advertisement examples)", () => {
 
   it("ignores unknown accesses and types", () => {
     expect(readAdvertisement(privilege(`<perm access='vcard' type='both'/><perm access='message' type='incoming'/><perm access='roster'/>`), 2)).toEqual({});
+  });
+});
+
+describe("the suite's server role: privilegeAdvertisement (XEP-0356 #advertise)", () => {
+  const role = (version: 1 | 2, privileges?: Parameters<typeof privilegeAdvertisement>[0]["privileges"], privilegeVersion?: 1 | 2) => ({
+    domain: "capulet.test",
+    component: { jid: "pubsub.capulet.test", secret: "s" },
+    version,
+    delegations: [],
+    accounts: [],
+    privileges,
+    privilegeVersion,
+  });
+  const text = (el: Element | undefined) => (el ? serialize(el).replace(/ id="[^"]*"/, "") : undefined);
+
+  it("sends the revision the component speaks, with IQ permissions (one <namespace/> per granted namespace) and 'push' in :2", () => {
+    const grant = { roster: "get", push: false, message: "outgoing", presence: "roster", iq: { "http://jabber.org/protocol/pubsub": "set", "urn:xmpp:mam:2": "both", "urn:xmpp:ping": "none" } } as const;
+    expect(text(privilegeAdvertisement(role(2, grant)))).toBe(
+      `<message from="capulet.test" to="pubsub.capulet.test"><privilege xmlns="urn:xmpp:privilege:2">` +
+        `<perm access="roster" type="get" push="false"/><perm access="message" type="outgoing"/>` +
+        `<perm access="iq"><namespace ns="http://jabber.org/protocol/pubsub" type="set"/><namespace ns="urn:xmpp:mam:2" type="both"/></perm>` +
+        `<perm access="presence" type="roster"/></privilege></message>`,
+    );
+    // urn:xmpp:privilege:1 (XEP-0356 0.2–0.3): no IQ permission, no 'push' (catalogue preamble)
+    expect(text(privilegeAdvertisement(role(1, grant)))).toBe(
+      `<message from="capulet.test" to="pubsub.capulet.test"><privilege xmlns="urn:xmpp:privilege:1">` +
+        `<perm access="roster" type="get"/><perm access="message" type="outgoing"/><perm access="presence" type="roster"/></privilege></message>`,
+    );
+    // the privilege revision may differ from the delegation one
+    expect(text(privilegeAdvertisement(role(2, { message: "outgoing" }, 1)))).toContain(`xmlns="urn:xmpp:privilege:1"`);
+  });
+
+  it("advertises nothing without a grant, or with only 'none' IQ namespaces on :1", () => {
+    expect(privilegeAdvertisement(role(2))).toBeUndefined();
+    expect(privilegeAdvertisement(role(2, {}))).toBeUndefined();
+    expect(privilegeAdvertisement(role(1, { iq: { "http://jabber.org/protocol/pubsub": "set" } }))).toBeUndefined();
+    expect(privilegeAdvertisement(role(2, { iq: { "urn:xmpp:ping": "none" } }))).toBeUndefined();
   });
 });
 

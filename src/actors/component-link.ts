@@ -2,6 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { type Socket } from "node:net";
 import { sameJid } from "../protocol/jid.js";
 import { NS } from "../protocol/namespaces.js";
+import type { PrivilegeGrant } from "../protocol/privilege.js";
 import { streamError } from "../protocol/stanzas.js";
 import type { ComponentCredentials, Delegation, ProtocolVersion } from "../target/types.js";
 import { runSecrets } from "../record/redact.js";
@@ -19,8 +20,13 @@ export interface ServerRole {
   version: ProtocolVersion;
   /** Advertised after the handshake (#admin_perm). */
   delegations: Delegation[];
-  /** XEP-0356 permissions, sent as one `urn:xmpp:privilege:2` advertisement when given. */
-  privileges?: { roster?: string; message?: string; presence?: string };
+  /**
+   * XEP-0356 permissions (#advertise), sent as one advertisement after the delegation one when
+   * given, in the namespace of `privilegeVersion`.
+   */
+  privileges?: PrivilegeGrant;
+  /** The XEP-0356 revision the component speaks (`:2` = 0.4.x, `:1` = 0.2–0.3); default `version`. */
+  privilegeVersion?: ProtocolVersion;
   /** Local parts of the accounts that exist on `domain` (the rest get RFC 6121 §8.5.1 errors). */
   accounts: string[];
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { NS, delegationNamespace } from "../protocol/namespaces.js";
+import { privilegeNamespace } from "../protocol/privilege.js";
 import { Element, clone, serialize } from "../xml/element.js";
 import type { Captures } from "../xml/matcher.js";
 import type { Actor } from "./actor.js";
@@ -110,12 +111,8 @@ export class ServerActor implements Actor {
       for (const name of d.attributes ?? []) delegated.c("attribute", { name });
     }
     out.push(message);
-    if (role.privileges && Object.keys(role.privileges).length) {
-      const privilege = new Element("message", { from: role.domain, to: role.component.jid, id: `priv-${randomUUID()}` });
-      const perms = privilege.c("privilege", { xmlns: NS.privilege });
-      for (const [access, type] of Object.entries(role.privileges)) if (type) perms.c("perm", { access, type });
-      out.push(privilege);
-    }
+    const privilege = privilegeAdvertisement(role);
+    if (privilege) out.push(privilege);
     return out;
   }
 
@@ -199,4 +196,32 @@ export class ServerActor implements Actor {
     else if (event.kind === "closed") this.transcript.note(this.name, `stream closed: ${event.reason}`);
     else if (event.kind === "auto") this.transcript.note(this.name, `answered by itself: <${event.stanza.name} id='${event.stanza.attrs.id ?? ""}'> to ${event.stanza.attrs.to ?? ""}`);
   }
+}
+
+/**
+ * XEP-0356 #advertise: the privileges the suite, as the component's server, grants it: one
+ * `<perm/>` per granted access (#advertise_roster, #advertise_mess, #advertise_managed_presence),
+ * in the namespace of the revision the component speaks; IQ permissions (#iq_stanzas,
+ * #advertise_iq) and roster `push` exist in `urn:xmpp:privilege:2` only. Undefined when nothing is
+ * granted. Type 'none' is written as configured (an explicit "not allowed"), except for IQ
+ * namespaces, whose `<namespace/>` types are get|set|both only: a 'none' namespace is left out.
+ */
+export function privilegeAdvertisement(role: ServerRole): Element | undefined {
+  const grant = role.privileges;
+  if (!grant) return undefined;
+  const version = role.privilegeVersion ?? role.version;
+  const message = new Element("message", { from: role.domain, to: role.component.jid, id: `priv-${randomUUID()}` });
+  const privilege = message.c("privilege", { xmlns: privilegeNamespace(version) });
+  if (grant.roster) {
+    const perm = privilege.c("perm", { access: "roster", type: grant.roster });
+    if (version === 2 && grant.push !== undefined) perm.attrs.push = String(grant.push);
+  }
+  if (grant.message) privilege.c("perm", { access: "message", type: grant.message });
+  const namespaces = version === 2 ? Object.entries(grant.iq ?? {}).filter(([, type]) => type !== "none") : [];
+  if (namespaces.length) {
+    const perm = privilege.c("perm", { access: "iq" });
+    for (const [ns, type] of namespaces) perm.c("namespace", { ns, type });
+  }
+  if (grant.presence) privilege.c("perm", { access: "presence", type: grant.presence });
+  return privilege.children.length ? message : undefined;
 }

@@ -700,11 +700,14 @@ export function liberviaTarget(listenPort: number): ComponentTarget {
     component: { jid: `pubsub.${DOMAIN}`, secret: randomBytes(12).toString("hex") },
     version: 2,
     delegations: { plain: { namespace: NS.pubsub } },
-    // as in production: it then asks users' rosters (answered by the suite's server) and notifies through the server
-    privileges: { roster: "get", message: "outgoing", presence: "roster" },
+    // XEP-0356, what its sat_pubsub/privilege.py uses (docs/findings/libervia-pubsub.md, "XEP-0356"): roster 'get'
+    // (getRoster: PEP access and auto-subscribers; it never sets one, and ignores pushes), message 'outgoing' (PEP
+    // notifications as the owner's bare JID, XEP-0376 and MAM messages), presence 'roster' (contacts' presences and
+    // caps decide who is notified, XEP-0163), and PubSub 'set' IQs (sendIQ: XEP-0376 subscriptions on a user's behalf)
+    privileges: { roster: "get", message: "outgoing", presence: "roster", iq: { [NS.pubsub]: "set" } },
     // Twisted + PostgreSQL on loopback: answers take 1–70 ms (240 ms the slowest seen, with seven instances
-    // on a loaded 2-core machine), so 2 s of silence is the evidence; connect covers process start (~0.5 s)
-    timeouts: { step: 2000, quiet: 500, connect: 15_000 },
+    // on a loaded 2-core machine), so 1.5 s of silence is the evidence; connect covers process start (~0.5 s)
+    timeouts: { step: 1500, quiet: 500, connect: 15_000 },
   };
 }
 

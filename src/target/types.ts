@@ -117,8 +117,12 @@ export interface ComponentTarget {
   component: ComponentCredentials;
   version: ProtocolVersion;
   delegations: { plain: Delegation };
-  /** Send a urn:xmpp:privilege:2 advertisement (XEP-0356) after the handshake. */
-  privileges?: { roster?: string; message?: string; presence?: string };
+  /**
+   * XEP-0356: the privileges the suite, playing the component's server, grants it (#advertise, sent
+   * after the delegation advertisement in the namespace of `version`'s revision; IQ permissions in
+   * `urn:xmpp:privilege:2` only). Present: the target declares XEP-0356 and the PE-* scenarios run.
+   */
+  privileges?: PrivilegeGrant;
   /**
    * Optional parts of XEP-0355 the component implements. `clientMode` (#client_usecases,
    * catalogue section H): it requests delegations for users itself; undeclared, the ME-CLI

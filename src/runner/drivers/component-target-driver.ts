@@ -80,7 +80,10 @@ export class ComponentTargetDriver implements TargetDriver {
     } finally {
       await probe.dispose();
     }
-    return { role: "component", name: this.target.name, software, protocolVersion: this.target.version };
+    const version = this.target.version;
+    // XEP-0356 is declared by granting privileges (ComponentTarget.privileges), in the revision of `version`.
+    const specs = this.target.privileges ? { specs: { "0355": version, "0356": version } } : {};
+    return { role: "component", name: this.target.name, software, protocolVersion: version, ...specs };
   }
 
   /** Client mode only when the target declares it (features.clientMode, catalogue section H). */
