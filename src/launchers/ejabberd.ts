@@ -1,13 +1,15 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { NS } from "../protocol/namespaces.js";
+import { privilegeNamespace, type PrivilegeGrant } from "../protocol/privilege.js";
 import type { ServerTarget } from "../target/types.js";
 import { LauncherMissingError, type LaunchedServer, type LaunchOptions, type ServerLauncher } from "./launcher.js";
 import { accountDomains, allComponents, allLanes, baseTarget, delegatedNamespaces, HOST, logDirFor, missingPaths, selfDelegationNamespaces } from "./common.js";
 import { freePorts, PortInUseError, retryOnPortConflict, waitForListening } from "./ports.js";
 import { prepareRoot } from "./roots/package-root.js";
 import { ServerRun, tail } from "./run.js";
-import { settleLanes } from "./wire-version.js";
+import { primeLanes, settleLanes, settleWireVersion } from "./wire-version.js";
 
 const ERL = "/usr/bin/erl";
 const INSTALL = "apt-get install -y ejabberd";
@@ -67,6 +69,110 @@ function protocolVersion(version: string): 1 | "auto" {
   return major < 24 || (major === 24 && minor <= 12) ? 1 : "auto";
 }
 
+/**
+ * XEP-0356 revision of mod_privilege: 24.10 brought 0.4.1 (urn:xmpp:privilege:2, the `iq` option:
+ * "improved in 24.10", its -protocol attribute); 23.01 speaks urn:xmpp:privilege:1 (roster, message,
+ * presence). Only configures the server; the run follows the advertisement seen on the wire.
+ */
+export function privilegeRevision(version: string): 1 | 2 {
+  const [major, minor] = version.split(/[.-]/).map(Number);
+  return major > 24 || (major === 24 && minor >= 10) ? 2 : 1;
+}
+
+/**
+ * 24.10+'s mod_privilege drops every non-error IQ any component sends unwrapped to a bare JID
+ * (`component_send_packet`, a hook of the whole VM, not of a host: "IQ not forwarded: Component tried
+ * to send not wrapped IQ stanza."), the answers to mod_delegation's disco#info queries and to delegated
+ * IQs included: with it loaded, no delegation is ever advertised (docs/versions.md).
+ */
+export function privilegeBreaksDelegation(version: string): boolean {
+  return privilegeRevision(version) === 2;
+}
+
+/** `XEP0355_EJABBERD_PRIVILEGE=1|0`: load mod_privilege or not, whatever the version's default. */
+export const PRIVILEGE_ENV = "XEP0355_EJABBERD_PRIVILEGE";
+
+/**
+ * Whether a launch loads mod_privilege (and the target declares XEP-0356): by default where it leaves
+ * XEP-0355 alone (23.01), not where it breaks delegation (24.12: its XEP-0355 verdicts would be
+ * mod_privilege's); PRIVILEGE_ENV overrides either way.
+ */
+export function loadsPrivilege(version: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const asked = env[PRIVILEGE_ENV];
+  if (asked === "1") return true;
+  if (asked === "0") return false;
+  return !privilegeBreaksDelegation(version);
+}
+
+/**
+ * What mod_privilege grants (ServerTarget.privileges, written into the configuration by
+ * privilegeModule, so the two cannot drift): the reference grants of the prv-* scenarios
+ * (docs/scenario-format.md). Each lane's managing component is also the privileged entity: roster
+ * both, message outgoing, presence roster, and from 24.10 on IQ namespaces (PubSub both, version get,
+ * ping listed with no type allowed, and the privilege namespace itself as a careless admin might:
+ * PRV-ADV-07). The shared other component: roster set, and presence roster, which needs roster read
+ * access (PRV-ADV-05). ejabberd has no option for roster pushes: `push` stays unset (the spec's default).
+ */
+export function ejabberdPrivileges(revision: 1 | 2): { managing: PrivilegeGrant; other: PrivilegeGrant } {
+  const iq = { [NS.pubsub]: "both", [NS.version]: "get", [NS.ping]: "none", [privilegeNamespace(2)]: "both" } as const;
+  return {
+    managing: { roster: "both", message: "outgoing", presence: "roster", ...(revision === 2 ? { iq } : {}) },
+    other: { roster: "set", presence: "roster" },
+  };
+}
+
+/** The components of one host with their grants: its lane's managing component, and the shared other one. */
+function privilegedComponents(target: ServerTarget, lane: number): { jid: string; grant: PrivilegeGrant }[] {
+  const { managing, other } = allLanes(target)[lane].components;
+  const shared = other ?? target.components.other;
+  return [
+    ...(target.privileges ? [{ jid: managing.jid, grant: target.privileges.managing }] : []),
+    ...(target.privileges?.other && shared ? [{ jid: shared.jid, grant: target.privileges.other }] : []),
+  ];
+}
+
+/**
+ * mod_privilege grants by access rule: for every option value (roster both, iq NS get, …) one ACL
+ * listing the components granted it and one access rule allowing that ACL, named after the lane and
+ * the grant (`privilege_2_roster_both`; IQ namespaces by position: `privilege_2_iq1_both`). Returns the
+ * acl/access_rules entries and the module's options.
+ */
+function privilegeModule(target: ServerTarget, lane: number): { acl: string[]; access: string[]; module: string[] } {
+  const components = privilegedComponents(target, lane);
+  if (!components.length) return { acl: [], access: [], module: [] };
+  const acl: string[] = [];
+  const access: string[] = [];
+  /** a new access rule allowing exactly `jids` */
+  const rule = (label: string, jids: string[]): string => {
+    const name = `privilege_${lane + 1}_${label}`;
+    acl.push(`  ${name}:`, `    server: [${jids.map(y).join(", ")}]`);
+    access.push(`  ${name}:`, `    allow: ${name}`);
+    return name;
+  };
+  const granted = (pick: (g: PrivilegeGrant) => string | undefined, value: string): string[] =>
+    components.filter((c) => pick(c.grant) === value).map((c) => c.jid);
+  /** one option: its values, each with the rule of the components granted it (values nobody has are left out) */
+  const option = (name: string, label: string, values: string[], pick: (g: PrivilegeGrant) => string | undefined): string[] => {
+    const lines = values.flatMap((v) => (granted(pick, v).length ? [`    ${v}: ${rule(`${label}_${v}`, granted(pick, v))}`] : []));
+    return lines.length ? [`  ${name}:`, ...lines] : [];
+  };
+  const namespaces = [...new Set(components.flatMap((c) => Object.keys(c.grant.iq ?? {})))];
+  const module = [
+    `mod_privilege:`,
+    ...option("roster", "roster", ["both", "get", "set"], (g) => g.roster),
+    ...option("message", "message", ["outgoing"], (g) => g.message),
+    ...option("presence", "presence", ["managed_entity", "roster"], (g) => g.presence),
+    // 24.10+: namespace → {both|get|set: rule}; a namespace nobody may send is still listed (type none)
+    ...(namespaces.length
+      ? [`  iq:`, ...namespaces.flatMap((ns, k) => {
+          const types = option(ns, `iq${k + 1}`, ["both", "get", "set"], (g) => g.iq?.[ns]).slice(1).map((l) => `  ${l}`);
+          return types.length ? [`    ${y(ns)}:`, ...types] : [`    ${y(ns)}: {}`];
+        })]
+      : []),
+  ];
+  return { acl, access, module };
+}
+
 // One ejabberd_service listener per component: a connection authenticated on a
 // listener is routed every host of that listener, so a shared listener would let
 // the "other" component receive the managing one's traffic.
@@ -88,11 +194,13 @@ function serviceListener(target: ServerTarget, indent: string): string[] {
 const accessName = (i: number): string => (i === 0 ? "delegation_access" : `delegation_access_${i + 1}`);
 const aclName = (i: number): string => (i === 0 ? "delegation_component" : `delegation_component_${i + 1}`);
 
+/** The ACLs and access rules of mod_delegation (per lane) and of mod_privilege (per lane and grant). */
 function delegationAcl(target: ServerTarget): { acl: string[]; access: string[] } {
   const lanes = allLanes(target);
+  const privilege = lanes.map((_, i) => privilegeModule(target, i));
   return {
-    acl: lanes.flatMap((lane, i) => [`  ${aclName(i)}:`, `    server: ${y(lane.components.managing.jid)}`]),
-    access: lanes.flatMap((_, i) => [`  ${accessName(i)}:`, `    allow: ${aclName(i)}`]),
+    acl: [...lanes.flatMap((lane, i) => [`  ${aclName(i)}:`, `    server: ${y(lane.components.managing.jid)}`]), ...privilege.flatMap((p) => p.acl)],
+    access: [...lanes.flatMap((_, i) => [`  ${accessName(i)}:`, `    allow: ${aclName(i)}`]), ...privilege.flatMap((p) => p.access)],
   };
 }
 
@@ -122,7 +230,12 @@ function delegationModule(target: ServerTarget, access: string, indent: string):
 function hostConfig(target: ServerTarget): string[] {
   return [
     `append_host_config:`,
-    ...allLanes(target).flatMap((lane, i) => [`  ${y(lane.domain)}:`, `    modules:`, ...delegationModule(target, accessName(i), "      ")]),
+    ...allLanes(target).flatMap((lane, i) => [
+      `  ${y(lane.domain)}:`,
+      `    modules:`,
+      ...delegationModule(target, accessName(i), "      "),
+      ...privilegeModule(target, i).module.map((l) => `      ${l}`),
+    ]),
   ];
 }
 
@@ -209,8 +322,7 @@ api_permissions:
       - status
       - register
 
-# No mod_privilege: 24.12's drops every non-error IQ the component sends unwrapped, its disco#info
-# answers to the nesting queries included, so delegation never activates (docs/versions.md).
+${target.privileges ? "# mod_privilege (XEP-0356) is loaded per delegating host, below, with mod_delegation." : "# No mod_privilege: 24.10+'s drops every non-error IQ a component sends unwrapped, its disco#info\n# answers to the nesting queries included, so delegation never activates (docs/versions.md)."}
 modules:
   mod_disco: {}
   mod_roster: {}
@@ -266,6 +378,7 @@ export function ejabberdTarget(
     // not configurable) ends in an error to the sender (SRV-UNA-02), plus twice the step timeout for it to arrive.
     timeouts: { step: 1500, quiet: 400, connect: 5000, giveUp: 32_000 + 3000 },
   }, 1 + (ports.laneComponents?.length ?? 0));
+  if (loadsPrivilege(version)) target.privileges = ejabberdPrivileges(privilegeRevision(version));
   if (target.components.other) target.components.other.port = ports.otherComponent;
   (target.lanes ?? []).forEach((lane, i) => (lane.components.managing.port = ports.laneComponents?.[i]));
   return target;
@@ -299,11 +412,21 @@ async function launch(options: LaunchOptions = {}): Promise<LaunchedServer> {
   const started = Date.now();
   const launched = await retryOnPortConflict(() => launchOnce(install, options));
   // every lane's managing component connects once, as the first lane's does to read the revision
-  const protocolDetection = await settleLanes(launched.target).catch(async (err: unknown) => {
+  const protocolDetection = await settle(launched.target, install.version).catch(async (err: unknown) => {
     await launched.stop();
     throw err;
   });
   return { ...launched, protocolDetection, startupMs: Date.now() - started };
+}
+
+/**
+ * settleLanes, except where mod_privilege is loaded and breaks delegation (privilegeBreaksDelegation):
+ * no lane is advertised anything, so there is no lane revision to compare; the run shows what it does.
+ */
+async function settle(target: ServerTarget, version: string): Promise<string> {
+  if (!target.privileges || !privilegeBreaksDelegation(version)) return settleLanes(target);
+  const [detection] = await Promise.all([settleWireVersion(target), primeLanes(target)]);
+  return `${detection}; mod_privilege loaded (${PRIVILEGE_ENV}=1): ejabberd ${version.replace(/-[^-]+$/, "")} then drops the components' unwrapped IQs, delegation's included`;
 }
 
 async function launchOnce(install: EjabberdInstall, options: LaunchOptions): Promise<Omit<LaunchedServer, "protocolDetection">> {

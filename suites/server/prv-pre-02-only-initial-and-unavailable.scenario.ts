@@ -35,6 +35,9 @@ const scenario: ScenarioModule = {
     await ctx.receiveNothing("me", "<presence type='subscribe'/>");
     await ctx.send("juliet", "<presence type='unavailable' id='pre02-gone'/>");
     await ctx.receive("me", "<presence type='unavailable' id='pre02-gone' from='${juliet.full}' to='${me}'/>", { requirement: "PRV-PRE-01" });
+    // The suite leaves the target as it found it: juliet's pending subscription to romeo withdrawn.
+    await ctx.send("juliet", "<iq type='set' id='pre02-unclean'><query xmlns='jabber:iq:roster'><item jid='${romeo.bare}' subscription='remove'/></query></iq>");
+    await ctx.receive("juliet", "<iq id='pre02-unclean'/>");
   },
 };
 export default scenario;
