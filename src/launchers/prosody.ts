@@ -1,5 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
+import type { PrivilegeGrant } from "../protocol/privilege.js";
+import { NS } from "../protocol/namespaces.js";
 import type { ServerLane, ServerTarget } from "../target/types.js";
 import { LauncherMissingError, type LaunchedServer, type LaunchOptions, type ServerLauncher } from "./launcher.js";
 import { accountDomains, allLanes, baseTarget, DEFAULT_LANES, delegatedNamespaces, HOST, logDirFor, missingPaths, packageVersion, selfDelegationNamespaces } from "./common.js";
@@ -62,6 +64,7 @@ function snippet(target: ServerTarget): string {
       // mod_delegation speaks urn:xmpp:delegation:2 only, whatever the target file's version
       ...selfDelegationNamespaces(2).map((ns) => entry(ns)),
       `\t}`,
+      ...privilegedEntities(target, lane),
       ``,
     ];
   };
@@ -69,9 +72,9 @@ function snippet(target: ServerTarget): string {
     `-- XEP-0114 component holding the delegations; mod_delegation must be enabled on it too, or no advertisement is sent`,
     `Component ${lua(managing.jid)}`,
     `\tcomponent_secret = ${lua(managing.secret)}`,
-    `\tmodules_enabled = { "delegation" }`,
+    `\tmodules_enabled = { ${componentModules(target)} }`,
     ...(other
-      ? [``, `-- a component with no delegation`, `Component ${lua(other.jid)}`, `\tcomponent_secret = ${lua(other.secret)}`, `\tmodules_enabled = { "delegation" }`]
+      ? [``, `-- a component with no delegation`, `Component ${lua(other.jid)}`, `\tcomponent_secret = ${lua(other.secret)}`, `\tmodules_enabled = { ${componentModules(target)} }`]
       : []),
     ``,
   ];
@@ -88,6 +91,35 @@ function snippet(target: ServerTarget): string {
       : []),
     ...lanes.flatMap(components),
   ].join("\n");
+}
+
+/** mod_privilege, like mod_delegation, must be enabled on a local component too (its README). */
+const componentModules = (target: ServerTarget): string => ["delegation", ...(target.privileges ? ["privilege"] : [])].map(lua).join("; ");
+
+/** One `privileged_entities` entry (mod_privilege's README: roster, message, presence, iq = { [ns] = type }). */
+function grantEntry(jid: string, grant: PrivilegeGrant): string[] {
+  const fields = (["roster", "message", "presence"] as const).filter((k) => grant[k] !== undefined).map((k) => `\t\t\t${k} = ${lua(grant[k] as string)};`);
+  const iq = Object.entries(grant.iq ?? {}).map(([ns, type]) => `\t\t\t\t[${lua(ns)}] = ${lua(type)};`);
+  return [`\t\t[${lua(jid)}] = {`, ...fields, ...(iq.length ? [`\t\t\tiq = {`, ...iq, `\t\t\t};`] : []), `\t\t};`];
+}
+
+/**
+ * XEP-0356 (mod_privilege): on every lane's VirtualHost, the lane's managing component gets the
+ * `managing` grant and the (shared) other component the `other` one; a grant applies to the host's users.
+ */
+function privilegedEntities(target: ServerTarget, lane: ServerLane): string[] {
+  const grants = target.privileges;
+  if (!grants) return [];
+  const other = lane.components.other ?? target.components.other;
+  return [
+    `\t-- XEP-0356: the managing component is the privileged entity too (a PEP service). The privilege namespace`,
+    `\t-- itself (PRV-ADV-07) and the other component's presence "roster" without roster read (PRV-ADV-05) are`,
+    `\t-- there for the server to refuse, as a careless admin might write them. Test servers only.`,
+    `\tprivileged_entities = {`,
+    ...grantEntry(lane.components.managing.jid, grants.managing),
+    ...(other && grants.other ? grantEntry(other.jid, grants.other) : []),
+    `\t}`,
+  ];
 }
 
 interface Ports {
@@ -133,7 +165,7 @@ certificates = base .. "/certs"
 
 modules_enabled = {
 	"roster"; "saslauth"; "disco"; "pep"; "mam"; "ping"; "version";
-	"delegation";${clientModules ? `\n\t-- for real clients (LaunchOptions.clientModules)\n\t"carbons"; "smacks";` : ""}
+	"delegation";${target.privileges ? `\n\t-- XEP-0356 (target.privileges)\n\t"privilege";` : ""}${clientModules ? `\n\t-- for real clients (LaunchOptions.clientModules)\n\t"carbons"; "smacks";` : ""}
 }
 
 ${snippet(target)}`;
@@ -141,7 +173,7 @@ ${snippet(target)}`;
 
 /** The target a launched Prosody is tested as, fresh secrets each time (also `xep0355 snippet prosody --full`). */
 export function prosodyTarget(ports: { c2s: number; component: number }, lanes = 1): ServerTarget {
-  return baseTarget("Prosody", ports, {
+  const target = baseTarget("Prosody", ports, {
     version: 2,
     delegations: {
       // Prosody's own mod_pep implements pubsub too
@@ -154,7 +186,23 @@ export function prosodyTarget(ports: { c2s: number; component: number }, lanes =
     // entity's disconnection, which takes milliseconds too. Twice the step timeout of silence is the evidence.
     timeouts: { step: 1500, quiet: 400, connect: 5000, giveUp: 3000 },
   }, lanes);
+  return { ...target, privileges: structuredClone(PROSODY_PRIVILEGES) };
 }
+
+/**
+ * XEP-0356 grants of a launched Prosody (mod_privilege, prosody-modules; it speaks urn:xmpp:privilege:2
+ * only, IQ permission included): the reference grants of the PRV-* scenarios (docs/scenario-format.md).
+ * mod_privilege has no `push` option (its README: "roster pushes are not yet sent"), so none is written.
+ */
+const PROSODY_PRIVILEGES: NonNullable<ServerTarget["privileges"]> = {
+  managing: {
+    roster: "both",
+    message: "outgoing",
+    presence: "roster",
+    iq: { [NS.pubsub]: "both", [NS.version]: "get", [NS.ping]: "none", [NS.privilege]: "both" },
+  },
+  other: { roster: "set", presence: "roster" },
+};
 
 /**
  * Prosody's internal storage (mod_storage_internal, util.datamanager): one Lua file per account,

@@ -30,7 +30,9 @@ export async function detectWireVersion(target: ServerTarget, settleMs = 5000): 
     if (!seen.advertised) return undefined;
     const asked = [...new Set(seen.asked.map((node) => node.replace(/(::|:bare:).*$/, "$1…")))];
     const nesting = asked.length ? `; nesting queried on ${asked.join(", ")}` : "";
-    return { version: NAMESPACE_VERSION[seen.advertised], evidence: `advertisement <delegation xmlns='${seen.advertised}'> sent to ${managing.jid}${nesting}` };
+    // XEP-0356's revision is its own (ejabberd 24.12: delegation :1, privilege :2); the run reads it again (ServerTargetDriver)
+    const privilege = target.privileges ? `; privilege advertisement ${seen.privilege ? `<privilege xmlns='${seen.privilege}'>` : "none"}` : "";
+    return { version: NAMESPACE_VERSION[seen.advertised], evidence: `advertisement <delegation xmlns='${seen.advertised}'> sent to ${managing.jid}${nesting}${privilege}` };
   } catch {
     return undefined;
   }
@@ -41,7 +43,7 @@ export async function detectWireVersion(target: ServerTarget, settleMs = 5000): 
  * until the advertisement has come (or settleMs): the delegation namespace advertised and the nesting
  * nodes asked. Throws if the handshake fails.
  */
-async function connectOnce(target: ServerTarget, managing: ComponentCredentials, settleMs: number): Promise<{ advertised?: string; asked: string[] }> {
+async function connectOnce(target: ServerTarget, managing: ComponentCredentials, settleMs: number): Promise<Seen> {
   // A server that has just started may still be activating its hosts (Prosody 13: tens of ms each, after
   // its listeners opened): the stream header comes once it is done, possibly after xmpp.js's own 2 s
   // timeout on it (@xmpp/connection 0.13 ignores the `timeout` option). Try again until it answers.
@@ -55,7 +57,14 @@ async function connectOnce(target: ServerTarget, managing: ComponentCredentials,
   }
 }
 
-async function connectAndSettle(target: ServerTarget, managing: ComponentCredentials, settleMs: number): Promise<{ advertised?: string; asked: string[] }> {
+/** What one connection of a managing component saw: the delegation (and privilege) advertisement's namespace, the nesting nodes asked. */
+interface Seen {
+  advertised?: string;
+  privilege?: string;
+  asked: string[];
+}
+
+async function connectAndSettle(target: ServerTarget, managing: ComponentCredentials, settleMs: number): Promise<Seen> {
   const me = new ComponentActor(
     "version-probe",
     new Transcript(),
@@ -69,7 +78,11 @@ async function connectAndSettle(target: ServerTarget, managing: ComponentCredent
       .filter((el) => el.name === "message")
       .flatMap((el) => el.getChildren("delegation").map((d) => String(d.attrs.xmlns)))
       .find((ns) => ns in NAMESPACE_VERSION);
-    return { advertised, asked: me.autoAnswered.map(({ stanza }) => String(stanza.getChild("query")?.attrs.node ?? "")) };
+    const privilege = me.received
+      .filter((el) => el.name === "message")
+      .flatMap((el) => el.getChildren("privilege").map((p) => String(p.attrs.xmlns)))
+      .find((ns) => /^urn:xmpp:privilege:[12]$/.test(ns));
+    return { advertised, privilege, asked: me.autoAnswered.map(({ stanza }) => String(stanza.getChild("query")?.attrs.node ?? "")) };
   } finally {
     await me.dispose();
   }

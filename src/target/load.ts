@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import type { PrivilegeGrant } from "../protocol/privilege.js";
 import type { Account, ComponentCredentials, ComponentTarget, Delegation, ServerFeatures, ServerLane, ServerTarget, Target } from "./types.js";
 import { schemaProblems } from "./schema.js";
 
@@ -91,6 +92,8 @@ function server(f: ServerFile, file: string): ServerTarget {
       keptGrants: flag("keptGrants"),
     },
     ...lanes(f, file),
+    // XEP-0356: present, the target declares it (ServerTarget.privileges)
+    ...(f.privileges ? { privileges: { managing: grant(f.privileges.managing), ...(f.privileges.other ? { other: grant(f.privileges.other) } : {}) } } : {}),
     timeouts: timeouts(f.timeouts),
   };
 }
@@ -126,7 +129,7 @@ function component(f: ComponentFile): ComponentTarget {
     component: credentials(f.component),
     version: f.version ?? 2,
     delegations: { plain: delegation(f.delegations.plain) },
-    privileges: f.privileges,
+    privileges: f.privileges && grant(f.privileges),
     // A component's optional features: only `clientMode` (#client_usecases, catalogue section H) for now.
     ...(f.features === undefined ? {} : { features: f.features.clientMode === undefined ? {} : { clientMode: f.features.clientMode } }),
     timeouts: timeouts(f.timeouts),
@@ -144,6 +147,17 @@ function components(c: ServerLane["components"]): ServerLane["components"] {
 
 function credentials(c: ComponentCredentials): ComponentCredentials {
   return { jid: c.jid, secret: c.secret, port: c.port };
+}
+
+/** A copy with only the keys the file sets (#server_roster, #auth_mess, #managed_ent_presence, #iq_stanzas). */
+function grant(g: PrivilegeGrant): PrivilegeGrant {
+  return {
+    ...(g.roster !== undefined ? { roster: g.roster } : {}),
+    ...(g.push !== undefined ? { push: g.push } : {}),
+    ...(g.message !== undefined ? { message: g.message } : {}),
+    ...(g.presence !== undefined ? { presence: g.presence } : {}),
+    ...(g.iq !== undefined ? { iq: { ...g.iq } } : {}),
+  };
 }
 
 function delegation(d: Delegation): Delegation {

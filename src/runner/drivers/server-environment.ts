@@ -18,7 +18,11 @@ export interface MockWire {
   watch(socket: Socket): void;
 }
 
-export function serverEnvironment(target: ServerTarget, version: ProtocolVersion, close: () => Promise<void>, mock?: MockWire): ScenarioEnvironment {
+/**
+ * `version` is the XEP-0355 revision the target speaks; `privilege` the XEP-0356 one, detected on its own
+ * (ServerTargetDriver: the privilege advertisement), the same by default (the embedded mock speaks both alike).
+ */
+export function serverEnvironment(target: ServerTarget, version: ProtocolVersion, close: () => Promise<void>, mock?: MockWire, privilege: ProtocolVersion = version): ScenarioEnvironment {
   const deleg = delegationNamespace(version);
   const plain = target.delegations.plain.namespace;
   const filtered = target.delegations.filtered;
@@ -26,8 +30,8 @@ export function serverEnvironment(target: ServerTarget, version: ProtocolVersion
     server: target.domain,
     domain: target.domain,
     deleg,
-    // XEP-0356 (PRV-*): the privilege namespace of the same revision (urn:xmpp:privilege:2 with delegation:2).
-    priv: privilegeNamespace(version),
+    // XEP-0356 (PRV-*): the privilege namespace of the revision the target speaks (not necessarily the delegation one's).
+    priv: privilegeNamespace(privilege),
     version: String(version),
     foreign: target.foreignDomain,
     "ns.plain": plain,

@@ -6,8 +6,10 @@ import { managingNestingResponder } from "../../actors/nesting-responder.js";
 import { NS } from "../../protocol/namespaces.js";
 import type { Need, Scenario } from "../../scenario/model.js";
 import type { ProtocolVersion, ServerTarget } from "../../target/types.js";
-import { parseXml } from "../../xml/element.js";
+import { parseXml, type Element } from "../../xml/element.js";
+import { NotSupportedError } from "../context.js";
 import type { ScenarioEnvironment, TargetDescription, TargetDriver } from "../environment.js";
+import { privilegeUnsupported } from "./privilege-needs.js";
 import { serverEnvironment } from "./server-environment.js";
 
 export class TargetUnreachable extends Error {}
@@ -33,6 +35,8 @@ const NEED_FEATURE: Partial<Record<Need, keyof ServerTarget["features"]>> = {
 export class ServerTargetDriver implements TargetDriver {
   readonly role = "server";
   private version: ProtocolVersion = 2;
+  /** XEP-0356 revision the server speaks (its privilege advertisement), independent of the delegation one. */
+  private privilegeVersion: ProtocolVersion = 2;
   /** One target per lane, the target itself first: its domain, its components. */
   private readonly lanes: ServerTarget[];
   private readonly freeLanes: number[];
@@ -76,10 +80,13 @@ export class ServerTargetDriver implements TargetDriver {
       const version = await this.query(probe, `<iq type='get' id='probe-version' to='${this.target.domain}'><query xmlns='${NS.version}'/></iq>`, "probe-version");
       const query = version?.getChild("query", NS.version);
       const software = this.software ?? (query ? `${query.getChildText("name") ?? "?"} ${query.getChildText("version") ?? ""}`.trim() : undefined);
+      // One connection as the managing component reads both advertisements, when either is needed from the wire.
+      const wantDelegation = this.target.version === "auto" && !versionIn(features);
+      const advertised = wantDelegation || this.target.privileges ? await this.advertisements() : {};
       let detected = "";
       if (this.target.version === "auto") {
         const fromDisco = versionIn(features);
-        const fromAdvertisement = fromDisco ? undefined : await this.advertisedVersion();
+        const fromAdvertisement = fromDisco ? undefined : advertised.delegation;
         this.version = fromDisco ?? fromAdvertisement ?? 2;
         detected = fromDisco
           ? ` (version detected from disco#info)`
@@ -89,7 +96,15 @@ export class ServerTargetDriver implements TargetDriver {
       } else {
         this.version = this.target.version;
       }
-      return { role: "server", name: this.target.name + detected, software, protocolVersion: this.version };
+      const specs: TargetDescription["specs"] = { "0355": this.version };
+      if (this.target.privileges) {
+        const privilege = privilegeRevision(advertised.privilege, features, this.target.components.managing.jid);
+        this.privilegeVersion = privilege.version;
+        specs["0356"] = privilege.version;
+        // printed with the target, as the delegation revision's detection is
+        detected += ` (${privilege.how})`;
+      }
+      return { role: "server", name: this.target.name + detected, software, protocolVersion: this.version, specs };
     } finally {
       await probe.dispose();
     }
@@ -107,10 +122,13 @@ export class ServerTargetDriver implements TargetDriver {
   }
 
   async open(scenario: Scenario): Promise<ScenarioEnvironment> {
-    if (!this.laned(scenario)) return serverEnvironment(this.target, this.version, async () => undefined);
+    // XEP-0356: a PRV-* scenario whose rows rely on a grant the target's configuration does not give
+    const lacking = privilegeUnsupported(scenario, this.target, this.privilegeVersion);
+    if (lacking) throw new NotSupportedError(lacking);
+    if (!this.laned(scenario)) return serverEnvironment(this.target, this.version, async () => undefined, undefined, this.privilegeVersion);
     const lane = await this.takeLane();
     // given back once the scenario's actors are gone (run-scenario disposes them before closing the environment)
-    return serverEnvironment(this.lanes[lane], this.version, async () => this.giveBackLane(lane));
+    return serverEnvironment(this.lanes[lane], this.version, async () => this.giveBackLane(lane), undefined, this.privilegeVersion);
   }
 
   /**
@@ -157,12 +175,13 @@ export class ServerTargetDriver implements TargetDriver {
   }
 
   /**
-   * Connects the managing component once and reads the namespace of the advertisement it gets.
+   * Connects the managing component once and reads the namespaces of the advertisements it gets: the
+   * delegation one (XEP-0355) and the privilege one (XEP-0356 #advertise_roster), each of its own revision.
    * It answers the nesting queries of both revisions as the run's managing entity will: Prosody asks
    * them only on the first connection of its process and keeps the answer (SRV-DSC-02/05/06), and
    * ejabberd advertises nothing until they are answered.
    */
-  private async advertisedVersion(): Promise<ProtocolVersion | undefined> {
+  private async advertisements(): Promise<{ delegation?: ProtocolVersion; privilege?: ProtocolVersion }> {
     const managing = this.target.components.managing;
     const me = new ComponentActor("probe-me", new Transcript(), {
       host: this.target.host,
@@ -172,10 +191,11 @@ export class ServerTargetDriver implements TargetDriver {
     }, managing, managingNestingResponder("auto"));
     try {
       await me.connect();
-      const ns = me.received.find((el) => el.name === "message")?.getChildren("delegation").map((d) => String(d.attrs.xmlns))[0];
-      return ns === "urn:xmpp:delegation:2" ? 2 : ns === "urn:xmpp:delegation:1" ? 1 : undefined;
+      // the privilege advertisement may follow the delegation one: wait for it a little (not at all once it is in)
+      if (this.target.privileges) await until(() => advertisedIn(me.received, "privilege") !== undefined, this.target.timeouts.quiet * 3);
+      return { delegation: advertisedIn(me.received, "delegation"), privilege: advertisedIn(me.received, "privilege") };
     } catch {
-      return undefined;
+      return {};
     } finally {
       await me.dispose();
     }
@@ -193,6 +213,34 @@ export class ServerTargetDriver implements TargetDriver {
       return undefined;
     }
   }
+}
+
+/** Resolves once `done()` holds or after `ms`, whichever is first. */
+async function until(done: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/** The revision of the first `<delegation/>` or `<privilege/>` advertisement among the stanzas (urn:xmpp:NAME:N). */
+function advertisedIn(stanzas: readonly Element[], name: "delegation" | "privilege"): ProtocolVersion | undefined {
+  const namespaces = stanzas.filter((el) => el.name === "message").flatMap((el) => el.getChildren(name).map((c) => String(c.attrs.xmlns)));
+  for (const ns of namespaces) {
+    if (ns === `urn:xmpp:${name}:2`) return 2;
+    if (ns === `urn:xmpp:${name}:1`) return 1;
+  }
+  return undefined;
+}
+
+/**
+ * XEP-0356's revision, independent of XEP-0355's (ejabberd 23.01 speaks delegation :1 and privilege :1,
+ * ejabberd 24.12 delegation :1 and privilege :2): the namespace of the advertisement the managing
+ * component got (#advertise_roster), else a privilege feature of the server's disco#info, else assumed :2.
+ */
+export function privilegeRevision(advertised: ProtocolVersion | undefined, features: readonly string[], managing: string): { version: ProtocolVersion; how: string } {
+  if (advertised) return { version: advertised, how: `XEP-0356 urn:xmpp:privilege:${advertised} detected from the privilege advertisement to ${managing}` };
+  const fromDisco = features.includes("urn:xmpp:privilege:2") ? 2 : features.includes("urn:xmpp:privilege:1") ? 1 : undefined;
+  if (fromDisco) return { version: fromDisco, how: `XEP-0356 urn:xmpp:privilege:${fromDisco} detected from disco#info; no privilege advertisement to ${managing}` };
+  return { version: 2, how: `XEP-0356 revision not detectable: no privilege advertisement to ${managing}, no disco#info feature; assumed urn:xmpp:privilege:2` };
 }
 
 function versionIn(features: string[]): ProtocolVersion | undefined {
