@@ -25,7 +25,6 @@ export const PRIVILEGE_FAULTS = {
   "PRV-IQ-05": "executes encapsulated IQs whose 'from' is another JID (and overwrites it)",
   "PRV-IQ-06": "executes privileged IQs whose top-level type differs from the encapsulated one",
   "PRV-IQ-07": "sends the encapsulated IQ from the privileged entity's JID instead of the user's bare JID",
-  "PRV-IQ-08": "drops the answer when the encapsulated IQ's response is an error (neither reading)",
   "PRV-IQ-09": "forwards a privileged IQ in a namespace delegated to the privileged entity back to it (ejabberd #4347)",
   "PRV-PRE-01": "sends managed users' presences from their bare JID",
   "PRV-PRE-02": "transmits every presence stanza of a managed user: updates and subscription stanzas too",

@@ -253,7 +253,6 @@ export class PrivilegeService {
     const pending = this.pending.get(key);
     if (!pending || !this.answersFrom(iq.attrs.from, pending)) return false;
     this.pending.delete(key);
-    if (type === "error" && this.has("PRV-IQ-08")) return true;
     // PRV-IQ-08 (ambiguous): an error response is wrapped in a 'result' (the spec's example shape) or an 'error'.
     const outerType = type === "error" && this.reading("PRV-IQ-08") === "error" ? "error" : "result";
     const outer = new Element("iq", { type: outerType, from: pending.user, to: pending.privileged, id: pending.outerId });

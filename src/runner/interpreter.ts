@@ -1,14 +1,28 @@
 import type { Step, TextScenario } from "../scenario/model.js";
 import { ScenarioContext, ScenarioError, StepFailure } from "./context.js";
 
-/** Runs the steps of a text scenario in order; the first failing check ends it. */
+/**
+ * Runs the steps of a text scenario in order; the first failing check ends them. The `finally:` steps
+ * run after them whatever happened; one that fails is noted and ends the clean-up, never the verdict.
+ */
 export async function runTextScenario(scenario: TextScenario, ctx: ScenarioContext): Promise<void> {
-  for (const step of scenario.steps) {
-    try {
-      await runStep(step, ctx);
-    } catch (err) {
-      if (err instanceof Error) err.message = `line ${step.line} (${step.text}): ${err.message}`;
-      throw err;
+  try {
+    for (const step of scenario.steps) {
+      try {
+        await runStep(step, ctx);
+      } catch (err) {
+        if (err instanceof Error) err.message = `line ${step.line} (${step.text}): ${err.message}`;
+        throw err;
+      }
+    }
+  } finally {
+    for (const step of scenario.cleanup ?? []) {
+      try {
+        await runStep(step, ctx);
+      } catch (err) {
+        ctx.note(`clean-up stopped at line ${step.line} (${step.text}): ${err instanceof Error ? err.message : String(err)}`);
+        break;
+      }
     }
   }
 }

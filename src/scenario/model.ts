@@ -78,6 +78,12 @@ export type Step =
 export interface TextScenario extends ScenarioHeader {
   kind: "text";
   steps: Step[];
+  /**
+   * The steps after `finally:`: they run whatever the steps before found, so that a scenario that
+   * changes a target's state (a roster item, a subscription) leaves it as it found it even when a check
+   * fails first. Their own failures are noted in the transcript, never a verdict.
+   */
+  cleanup?: Step[];
 }
 
 export interface CodeScenario extends ScenarioHeader {

@@ -78,6 +78,8 @@ export function parseScenario(source: string, file: string): TextScenario {
   const header: Record<string, string> = {};
   const cast: CastEntry[] = [];
   const steps: Step[] = [];
+  const cleanup: Step[] = [];
+  let current = steps;
   let section: "header" | "cast" | "steps" = "header";
   let i = 0;
   const err = (line: number, message: string) => new ScenarioSyntaxError(file, line, message);
@@ -109,6 +111,12 @@ export function parseScenario(source: string, file: string): TextScenario {
       continue;
     }
     section = "steps";
+    if (text === "finally:") {
+      if (current === cleanup) throw err(lineNo, "'finally:' given twice");
+      if (steps.length === 0) throw err(lineNo, "'finally:' needs steps before it");
+      current = cleanup;
+      continue;
+    }
     if (indented) throw err(lineNo, `unexpected indented text: a stanza block must follow a step that ends with ':'`);
     const matched = STEP_PATTERNS.map((p) => ({ p, m: p.re.exec(text) })).find((x) => x.m);
     if (!matched || !matched.m) throw err(lineNo, `unknown step '${text}'`);
@@ -132,7 +140,7 @@ export function parseScenario(source: string, file: string): TextScenario {
         (step as { xml: string }).xml = unescapeLiterals(xml, step.kind === "send" ? "send" : "pattern");
       }
     }
-    steps.push(step);
+    current.push(step);
   }
 
   for (const key of ["id", "title", "role", "requirements"]) if (!header[key]) throw err(1, `missing header '${key}:'`);
@@ -148,6 +156,7 @@ export function parseScenario(source: string, file: string): TextScenario {
   if (header.fresh === "true" && role !== "component") throw err(1, `'fresh: true' applies to component-role scenarios only`);
   if (cast.length === 0) throw err(1, "missing 'cast:' block");
   if (steps.length === 0) throw err(1, "no steps");
+  if (current === cleanup && cleanup.length === 0) throw err(lines.length, "'finally:' needs steps after it");
   return {
     kind: "text",
     id: header.id,
@@ -158,6 +167,7 @@ export function parseScenario(source: string, file: string): TextScenario {
     versions: versions as (1 | 2)[],
     cast,
     steps,
+    ...(cleanup.length ? { cleanup } : {}),
     file,
     ...(header.fresh === "true" ? { fresh: true } : {}),
     ...(steps.some((st) => st.kind === "receive" && st.otherwiseNotSupported) ? { probesSupport: true } : {}),
