@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseScenario, ScenarioSyntaxError } from "../src/scenario/parse.js";
 import { loadSuite } from "../src/scenario/load.js";
+import { runTextScenario } from "../src/runner/interpreter.js";
+import type { ScenarioContext } from "../src/runner/context.js";
 
 const header = "id: x\ntitle: t\nrole: server\nrequirements: SRV-FWD-01\n\ncast:\n  juliet: client\n  me: component managing\n\n";
 
@@ -16,6 +18,36 @@ describe("scenario text format", () => {
       { name: "juliet", kind: "client", ref: "juliet" },
       { name: "me", kind: "component", ref: "managing" },
     ]);
+  });
+
+  it("parses a 'finally:' section into clean-up steps, once, with steps on both sides", () => {
+    const s = parseScenario(header + "juliet connects\njuliet sends:\n  <iq id='a'/>\nfinally:\njuliet sends:\n  <iq id='b'/>\n", "x.scenario");
+    expect(s.steps.map((st) => st.kind)).toEqual(["connect", "send"]);
+    expect(s.cleanup?.map((st) => st.line)).toEqual([14]);
+    expect(() => parseScenario(header + "juliet connects\nfinally:\n", "x.scenario")).toThrow(/needs steps after it/);
+    expect(() => parseScenario(header + "finally:\njuliet connects\n", "x.scenario")).toThrow(/needs steps before it/);
+    expect(() => parseScenario(header + "juliet connects\nfinally:\njuliet connects\nfinally:\njuliet connects\n", "x.scenario")).toThrow(/twice/);
+  });
+
+  it("runs the clean-up steps after a failing check, notes a failing clean-up step and keeps the check's failure", async () => {
+    const s = parseScenario(header + "juliet connects\njuliet sends:\n  <iq id='check'/>\nfinally:\njuliet sends:\n  <iq id='undo'/>\njuliet disconnects\n", "x.scenario");
+    const sent: string[] = [];
+    const notes: string[] = [];
+    const ctx = {
+      defaultRequirement: "SRV-FWD-01",
+      connect: async () => undefined,
+      send: async (_actor: string, xml: string) => {
+        sent.push(xml);
+        if (xml.includes("check")) throw new Error("the check failed");
+        if (xml.includes("undo")) throw new Error("the undo failed too");
+      },
+      disconnect: async () => sent.push("disconnect"),
+      note: (text: string) => notes.push(text),
+    } as unknown as ScenarioContext;
+    await expect(runTextScenario(s, ctx)).rejects.toThrow(/line 11 .*the check failed/);
+    // The clean-up ran, stopped at its first failure (no disconnect), and said so.
+    expect(sent).toEqual(["<iq id='check'/>", "<iq id='undo'/>"]);
+    expect(notes).toEqual([expect.stringMatching(/^clean-up stopped at line 14 .*the undo failed too/)]);
   });
 
   it("parses 'receives one of' and 'it matches one of' with their named readings", () => {
