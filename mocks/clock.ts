@@ -12,10 +12,22 @@ export interface MockClock {
   after(ms: number, action: () => void): MockTimer;
 }
 
+/** A Node.js timer as a MockTimer: no closure per timer (the mock server arms one per forward). */
+class NodeTimer implements MockTimer {
+  private readonly handle: NodeJS.Timeout;
+
+  constructor(ms: number, action: () => void) {
+    this.handle = setTimeout(action, ms);
+  }
+
+  cancel(): void {
+    clearTimeout(this.handle);
+  }
+}
+
 /** Plain Node.js timers: the mocks run alone (serve, bench) or nobody asks when they are quiet. */
 export const realClock: MockClock = {
   after(ms, action) {
-    const timer = setTimeout(action, ms);
-    return { cancel: () => clearTimeout(timer) };
+    return new NodeTimer(ms, action);
   },
 };

@@ -2,7 +2,7 @@ import { component as xmppComponent, type XmppComponent } from "@xmpp/component"
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
 import { Element, childElements, firstChildElement, namespaceOf } from "../../src/xml/element.js";
-import { bareJid, parseJid, sameJid } from "../../src/protocol/jid.js";
+import { bareJid, parseJid, sameJid } from "../jids.js";
 import { NS, bareNestingNode, delegationNamespace, nestingNode } from "../../src/protocol/namespaces.js";
 import { iqError, iqResult } from "../../src/protocol/stanzas.js";
 import type { ProtocolVersion } from "../../src/target/types.js";
@@ -11,6 +11,8 @@ import type { ComponentFault, ComponentReadings } from "./faults.js";
 import { PEP_FEATURES, PepStore, type PepAnswer } from "./pep.js";
 import { PrivilegedEntity } from "./privilege.js";
 import { realClock, type MockClock, type MockTimer } from "../clock.js";
+import { toXml } from "../xml-text.js";
+import { faultSwitches, type FaultSwitches } from "../fault-switches.js";
 
 export const MOCK_COMPONENT_SOFTWARE = "xep0355-mock-component";
 
@@ -83,7 +85,7 @@ type StanzaError = { condition: string; type: "cancel" | "auth" | "modify" | "wa
  * is this mock's decision (faults, `never`, `delay`), never a default reply.
  */
 export class MockComponent implements RunningMockComponent {
-  private readonly faults: Set<ComponentFault>;
+  private readonly faults: FaultSwitches<ComponentFault>;
   private readonly managed: string[];
   private readonly pep: PepStore;
   private advertised = new Set<string>();
@@ -100,7 +102,7 @@ export class MockComponent implements RunningMockComponent {
   private stopped = false;
 
   constructor(private readonly options: MockComponentOptions) {
-    this.faults = new Set(options.faults);
+    this.faults = faultSwitches(options.faults);
     this.clock = options.clock ?? realClock;
     this.managed = options.delegatedNamespaces ?? [NS.pubsub];
     this.pep = new PepStore(options.serverDomain.toLowerCase());
@@ -222,12 +224,14 @@ export class MockComponent implements RunningMockComponent {
   private send(stanza: Element): void {
     if (!this.connection || this.stopped) return;
     stanza.attrs.from ??= this.options.jid;
-    if (this.outgoing.length === 0) queueMicrotask(() => this.flush());
-    this.outgoing.push(stanza.toString());
+    if (this.outgoing.length === 0) queueMicrotask(this.flushOutgoing);
+    this.outgoing.push(toXml(stanza));
   }
 
+  private readonly flushOutgoing = (): void => this.flush();
+
   private flush(): void {
-    const text = this.outgoing.join("");
+    const text = this.outgoing.length === 1 ? this.outgoing[0] : this.outgoing.join("");
     this.outgoing = [];
     const connection = this.connection;
     if (!text || !connection || connection.status === "offline") return;
@@ -385,7 +389,8 @@ export class MockComponent implements RunningMockComponent {
 
   // --- forwards (#stanza_forward) ------------------------------------------------
 
-  private async onForward(outer: Element, delegation: Element): Promise<void> {
+  /** Synchronous unless serving needs a query of its own (a fault) or a privileged answer: no promise per forward. */
+  private onForward(outer: Element, delegation: Element): void | Promise<void> {
     // ME-SEC-01: a forward from anyone but the server is refused, before anything in it is looked at.
     if (!this.trustedForwarder(outer.attrs.from)) {
       this.log(`refused a forward from ${outer.attrs.from ?? "(no from)"}`);
@@ -401,8 +406,7 @@ export class MockComponent implements RunningMockComponent {
     const behaviour = this.behaviourFor(inner, outer);
     if (behaviour.kind === "disconnect") {
       this.log(`closing the stream instead of answering ${outer.attrs.id}`);
-      await this.stop();
-      return;
+      return this.stop();
     }
     if (behaviour.kind === "never") return;
 
@@ -417,15 +421,21 @@ export class MockComponent implements RunningMockComponent {
     const requester = bareJid(String(this.has("ME-REP-03") ? outer.attrs.from : inner.attrs.from));
     const to = inner.attrs.to as string | undefined;
     const owner = to && parseJid(to).local ? bareJid(to) : requester;
-    const answer = payload ? await this.serve(inner, payload, namespace, requester, owner) : { error: { condition: "bad-request", type: "modify" as const } };
+    const answer = payload ? this.serve(inner, payload, namespace, requester, owner) : { error: { condition: "bad-request", type: "modify" as const } };
+    if (answer instanceof Promise) return answer.then((served) => this.answerForward(outer, inner, served, owner, behaviour));
+    this.answerForward(outer, inner, answer, owner, behaviour);
+  }
+
+  private answerForward(outer: Element, inner: Element, answer: PepAnswer, owner: string, behaviour: ForwardBehaviour): void {
     const reply = this.wrap(outer, inner, answer);
-    const deliver = () => {
-      this.send(reply);
-      this.privilege.served(inner, answer, owner);
-      if (behaviour.kind === "twice") this.send(this.wrap(outer, inner, answer));
-    };
-    if (behaviour.kind === "delay") this.later(behaviour.ms, deliver);
-    else deliver();
+    if (behaviour.kind === "delay") this.later(behaviour.ms, () => this.deliver(reply, outer, inner, answer, owner, behaviour));
+    else this.deliver(reply, outer, inner, answer, owner, behaviour);
+  }
+
+  private deliver(reply: Element, outer: Element, inner: Element, answer: PepAnswer, owner: string, behaviour: ForwardBehaviour): void {
+    this.send(reply);
+    this.privilege.served(inner, answer, owner);
+    if (behaviour.kind === "twice") this.send(this.wrap(outer, inner, answer));
   }
 
   /**
@@ -478,14 +488,15 @@ export class MockComponent implements RunningMockComponent {
     return this.options.forwardBehaviour?.(inner, outer) ?? { kind: "normal" };
   }
 
-  private async serve(inner: Element, payload: Element, namespace: string, requester: string, owner: string): Promise<PepAnswer> {
+  private serve(inner: Element, payload: Element, namespace: string, requester: string, owner: string): PepAnswer | Promise<PepAnswer> {
     if (this.privilege.serves(namespace)) return this.privilege.serve(inner, payload, requester, owner);
     if (namespace === NS.pubsub) {
       const answer = this.pep.handle(inner, requester, owner);
       if ("error" in answer && answer.error.condition === "item-not-found" && this.has("ME-SEC-02") && owner !== requester) {
         // The fault: tells apart a missing account from a missing node.
-        const info = await this.query(owner, new Element("query", { xmlns: NS.discoInfo }));
-        if (!info || info.attrs.type === "error") return { error: { condition: "service-unavailable", type: "cancel" } };
+        return this.query(owner, new Element("query", { xmlns: NS.discoInfo })).then((info) =>
+          !info || info.attrs.type === "error" ? { error: { condition: "service-unavailable", type: "cancel" } } : answer,
+        );
       }
       return answer;
     }

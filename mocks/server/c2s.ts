@@ -31,9 +31,16 @@ export class ClientSession {
     });
   }
 
+  /** Stamped on every stanza it sends: built once per username and resource, not per stanza. */
   get fullJid(): string {
-    return `${this.username}@${this.hooks.domain}/${this.resource}`;
+    const cached = this.fullJidCache;
+    if (cached && cached.username === this.username && cached.resource === this.resource) return cached.jid;
+    const jid = `${this.username}@${this.hooks.domain}/${this.resource}`;
+    this.fullJidCache = { username: this.username, resource: this.resource, jid };
+    return jid;
   }
+
+  private fullJidCache: { username: string; resource: string; jid: string } | undefined;
 
   get bareJid(): string {
     return `${this.username}@${this.hooks.domain}`;

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { Element, childElements, clone, firstChildElement, namespaceOf } from "../../src/xml/element.js";
-import { bareJid, isFullJid, parseJid, sameJid } from "../../src/protocol/jid.js";
+import { Element, childElements, clone, namespaceOf } from "../../src/xml/element.js";
+import { bareJid, isFullJid, parseJid, sameJid } from "../jids.js";
 import {
   NS,
   REMAINING_DISCO_INFO,
@@ -304,6 +304,17 @@ export class DelegationService {
     return undefined;
   }
 
+  /**
+   * This server's forward ids, shaped as before (`fwd-` and a UUID) but cheap: the first four groups
+   * drawn once per server, the last one a counter (no random UUID per IQ).
+   */
+  private readonly forwardIdPrefix = `fwd-${randomUUID().slice(0, 24)}`;
+  private forwardCount = 0;
+
+  private nextForwardId(): string {
+    return this.forwardIdPrefix + (this.forwardCount++).toString(16).padStart(12, "0");
+  }
+
   /** SRV-FWD-07/08/09: wrap the untouched original in <delegation><forwarded>. */
   forward(iq: Element, sender: string, managingJid: string): void {
     const original = readdressed(iq);
@@ -324,7 +335,7 @@ export class DelegationService {
         return;
       }
     }
-    const forwardId = `fwd-${randomUUID()}`;
+    const forwardId = this.nextForwardId();
     const wrapper = new Element("iq", { type: "set", from: this.ctx.options.domain, to: managingJid, id: forwardId });
     // SRV-FWD-08's fault strips the text inside: only then does the copy need its own children.
     const inner = this.ctx.has("SRV-FWD-08") ? clone(original) : readdressed(original);
@@ -520,6 +531,12 @@ function readdressed(el: Element): Element {
   const copy = new Element(el.name, { ...el.attrs });
   copy.children = [...el.children];
   return copy;
+}
+
+/** element.ts's firstChildElement without the array of all child elements (it runs twice per delegated IQ). */
+function firstChildElement(el: Element): Element | undefined {
+  for (const child of el.children) if (typeof child !== "string") return child;
+  return undefined;
 }
 
 function stripText(el: Element): void {

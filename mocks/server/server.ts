@@ -1,6 +1,6 @@
 import { createServer, type Server, type AddressInfo, type Socket } from "node:net";
 import { Element, firstChildElement, namespaceOf } from "../../src/xml/element.js";
-import { bareJid, isFullJid, parseJid, sameJid } from "../../src/protocol/jid.js";
+import { bareJid, isFullJid, parseJid, sameJid } from "../jids.js";
 import { NS } from "../../src/protocol/namespaces.js";
 import { iqError, iqResult } from "../../src/protocol/stanzas.js";
 import { ClientSession } from "./c2s.js";
@@ -10,6 +10,7 @@ import { ClientModeService } from "./client-mode.js";
 import { ImService } from "./im.js";
 import { PrivilegeService } from "./privilege.js";
 import type { ServerFault } from "./faults.js";
+import { faultSwitches, type FaultSwitches } from "../fault-switches.js";
 import type { MockServerOptions } from "./options.js";
 import { INTERNAL_FEATURES, PepStore, mamQuery, versionAnswer } from "./services.js";
 
@@ -29,10 +30,10 @@ export class MockServer {
   readonly privilege: PrivilegeService;
   private c2sListener?: Server;
   private componentListener?: Server;
-  private readonly faults: Set<ServerFault>;
+  private readonly faults: FaultSwitches<ServerFault>;
 
   constructor(readonly options: MockServerOptions) {
-    this.faults = new Set(options.faults);
+    this.faults = faultSwitches(options.faults);
     this.delegation = new DelegationService({
       options,
       has: (fault) => this.faults.has(fault),
@@ -350,6 +351,7 @@ export class MockServer {
   }
 
   private releaseHeld(): void {
+    if (this.heldIqs.size === 0) return; // SRV-ORD-01 fault only
     for (const [sender, held] of [...this.heldIqs]) {
       if (this.delegation.hasPendingFrom(sender)) continue;
       this.heldIqs.delete(sender);

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { Element } from "../../src/xml/element.js";
 import { StreamParser } from "../../src/xml/stream-parser.js";
 import { streamError } from "../../src/protocol/stanzas.js";
+import { toXml } from "../xml-text.js";
 
 export interface StreamHandlers {
   onStreamStart(attrs: Record<string, string>): void;
@@ -15,8 +16,12 @@ export class StreamSession {
   readonly streamId = randomUUID();
   private parser = new StreamParser();
   private closed = false;
-  /** Text written in this tick, sent as one TCP write (stream header and features, several routed stanzas). */
-  private pending = "";
+  /**
+   * Text written since the last flush, sent as one TCP write (stream header and features, several
+   * routed stanzas). Kept as pieces joined once: a string grown by += is a rope of ropes that the
+   * socket write has to flatten.
+   */
+  private pending: string[] = [];
 
   constructor(
     private readonly socket: Socket,
@@ -45,13 +50,14 @@ export class StreamSession {
   }
 
   send(stanza: Element): void {
-    this.write(stanza.toString());
+    this.write(toXml(stanza));
   }
 
   write(text: string): void {
     if (this.closed || !this.socket.writable) return;
-    if (!this.pending) queueMicrotask(() => this.flush());
-    this.pending += text;
+    // Written at the end of this callback: a WireQuiescence looks for bytes in flight right after it.
+    if (this.pending.length === 0) queueMicrotask(this.flush);
+    this.pending.push(text);
   }
 
   /** Closes with a stream error (RFC 6120 §4.9). */
@@ -77,11 +83,14 @@ export class StreamSession {
     this.finish();
   }
 
-  private flush(): void {
-    const text = this.pending;
-    this.pending = "";
+  /** Writes what is pending now (bound once: no closure per write). */
+  private readonly flush = (): void => {
+    const pieces = this.pending;
+    if (pieces.length === 0) return;
+    this.pending = [];
+    const text = pieces.length === 1 ? pieces[0] : pieces.join("");
     if (text && !this.closed && this.socket.writable) this.socket.write(text);
-  }
+  };
 
   get isOpen(): boolean {
     return !this.closed;
