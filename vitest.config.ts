@@ -4,6 +4,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // Compiles the CLI once for the whole run: the tests that spawn it skip tsx's start-up (test/helpers/cli-build.ts).
+    globalSetup: ["test/helpers/cli-build.ts"],
     testTimeout: 120_000,
     hookTimeout: 60_000,
     // One file per core. vitest's default (CPUs - 1) runs them one at a time on a 2-core machine, where

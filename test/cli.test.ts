@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startMockServer } from "../mocks/server/index.js";
-import { BIN, runCli, runCommand, type CommandOutcome } from "./helpers/cli.js";
+import { BIN, DEV_BIN, runCli, runCommand, type CommandOutcome } from "./helpers/cli.js";
 
 type Outcome = CommandOutcome;
 
@@ -21,10 +21,13 @@ afterAll(async () => {
   for (const dir of made) await rm(dir, { recursive: true, force: true });
 });
 
+/** One whole server-role run against the embedded mock, shared by the tests that read its output and reports. */
+let wholeRun: Promise<{ dir: string; r: Outcome }> | undefined;
+const wholeServerRun = () => (wholeRun ??= reportsDir().then(async (dir) => ({ dir, r: await cli(["run", "--role", "server", "--reports", dir]) })));
+
 describe("xep0355 CLI", () => {
   it("runs the server suite against the embedded mock, exits 0 and writes the reports", async () => {
-    const dir = await reportsDir();
-    const r = await cli(["run", "--role", "server", "--reports", dir]);
+    const { dir, r } = await wholeServerRun();
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/compliant: all \d+ MUST requirements pass/);
     const results = JSON.parse(await readFile(join(dir, "results.json"), "utf8"));
@@ -172,10 +175,13 @@ describe("xep0355 CLI", () => {
     }
   });
 
-  it("--version prints the suite's version", async () => {
+  it("--version prints the suite's version, from the compiled command and from the development one (bin/xep0355, tsx)", async () => {
     const r = await cli(["--version"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^xep0355 \d+\.\d+\.\d+ /);
+    const dev = await runCommand(DEV_BIN, ["--version"]);
+    expect(dev.code, dev.stderr).toBe(0);
+    expect(dev.stdout).toBe(r.stdout);
   });
 
   it("a reader that goes away (list | head) ends the output quietly", async () => {
@@ -208,8 +214,8 @@ describe("xep0355 CLI", () => {
     expect(results.scenarios.some((s: { reason: string }) => s.reason === "not run: the run was interrupted")).toBe(true);
   });
 
-  it("list --requirements --json gives every requirement with its scenarios", async () => {
-    const r = await cli(["list", "--requirements", "--json"]);
+  it("list --requirements --json gives every requirement with its scenarios (the development command: .scenario.ts modules through tsx)", async () => {
+    const r = await runCommand(DEV_BIN, ["list", "--requirements", "--json"], { env: { NO_COLOR: "1" } });
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout) as { id: string; level: string; scenarios: string[] }[];
     expect(rows.find((x) => x.id === "SRV-REP-03")?.scenarios).toContain("srv-rep-03-wrong-inner-id");
@@ -217,8 +223,7 @@ describe("xep0355 CLI", () => {
   });
 
   it("never writes secrets or SASL payloads into the reports", async () => {
-    const dir = await reportsDir();
-    await cli(["run", "--role", "server", "--reports", dir, "--quiet"]);
+    const { dir } = await wholeServerRun();
     const everything = (await readFile(join(dir, "results.json"), "utf8")) + (await readFile(join(dir, "junit.xml"), "utf8"));
     for (const secret of ["managing-secret", "other-secret", "juliet-pass", "romeo-pass", Buffer.from("\0juliet\0juliet-pass").toString("base64")]) {
       expect(everything).not.toContain(secret);

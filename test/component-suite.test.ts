@@ -16,6 +16,7 @@ import { parseScenario } from "../src/scenario/parse.js";
 import { parseTarget } from "../src/target/load.js";
 import type { ComponentTarget } from "../src/target/types.js";
 import { parseXml } from "../src/xml/element.js";
+import { expectFaultRun, expectSoundBaseline, recordBaseline, runRecorded, scenariosFor, type Baseline } from "./helpers/fault-matrix.js";
 
 /** The managing entity's rows: section G (admin mode) and section H (client mode, ME-CLI-*). */
 const ME_IDS = loadCatalogue()
@@ -121,21 +122,20 @@ describe("component suite against an admin-mode-only mock component (client mode
   }, 20_000);
 });
 
-describe("component suite: fault matrix (exactly the scenarios naming the fault's ID fail)", () => {
+describe("component suite: fault matrix (exactly the scenarios naming the fault's ID fail; pruned by consulted switches, test/helpers/fault-matrix.ts)", () => {
+  const driver = (faults: ComponentFault[]) => new MockComponentDriver({ version: 2, faults });
+  let ground: Promise<Baseline> | undefined;
+  const baseline = () => (ground ??= recordBaseline(driver, scenarios, 4));
+
+  it("baseline: every scenario passes fault-free, and its mock records the fault switches it looks up", async () => {
+    expectSoundBaseline(scenarios, await baseline());
+  });
+
   for (const fault of Object.keys(COMPONENT_FAULTS) as ComponentFault[]) {
     it(`${fault}: ${COMPONENT_FAULTS[fault]}`, async () => {
-      const results = await runAgainst(new MockComponentDriver({ version: 2, faults: [fault] }));
-      const summary = describeResults(results);
-      const expectedFailures = scenarios.filter((s) => s.requirements.includes(fault)).map((s) => s.id);
-      expect(expectedFailures.length).toBeGreaterThan(0);
-      const failed = results.filter((r) => r.verdict === "fail").map((r) => r.id);
-      expect(failed.sort(), summary).toEqual([...expectedFailures].sort());
-      for (const r of results) {
-        if (r.verdict === "fail") {
-          expect(r.failedRequirement, summary).toBe(fault);
-          expect(r.reason, summary).toContain(fault);
-        } else expect(r.verdict, summary).toBe("pass");
-      }
+      const base = await baseline();
+      const run = await runRecorded(driver, [fault], scenariosFor(fault, scenarios, base), 4);
+      expectFaultRun(fault, scenarios, base, run, describeResults(run.results));
     }, 20_000);
   }
 });
@@ -172,7 +172,7 @@ describe("ServerActor", () => {
   });
 
   it("answers disco#info and roster gets to users by itself, advertises, redacts the handshake", async () => {
-    const options = { ...role(), privileges: { roster: "get", message: "outgoing" } };
+    const options = { ...role(), privileges: { roster: "get", message: "outgoing" } as const };
     const server = await ServerActor.listen("server", options);
     cleanups.push(() => server.dispose());
     const transcript = new Transcript();

@@ -12,7 +12,7 @@ import { executeRun } from "../src/runner/execute.js";
 import { loadSuite } from "../src/scenario/load.js";
 import { parseScenario } from "../src/scenario/parse.js";
 import type { Scenario } from "../src/scenario/model.js";
-import { componentTarget, deepStanza, flood, freePort, hostileProxy, type HostileRule } from "./helpers/hostile.js";
+import { componentTarget, deepStanza, flood, hostileProxy, type HostileRule } from "./helpers/hostile.js";
 
 /**
  * A managing entity that misbehaves towards the suite playing its server: before its handshake
@@ -46,14 +46,14 @@ async function reportFiles(dir: string): Promise<string> {
 
 /** The component role against the mock component behind a hostile proxy; `scenarios` by id, or given. */
 async function runAgainst(rules: HostileRule[], scenarios: string[] | Scenario[]) {
-  const listenPort = await freePort();
-  const driver = new ComponentTargetDriver(componentTarget(listenPort));
-  const proxy = await hostileProxy(listenPort, "client", rules);
+  // An ephemeral port of the suite's own: a port picked free beforehand can be taken by another test's socket.
+  const driver = new ComponentTargetDriver(componentTarget(0));
+  const proxy = await hostileProxy(() => driver.port, "client", rules);
   const suite = typeof scenarios[0] === "string" ? (await loadSuite("component")).filter((s) => (scenarios as string[]).includes(s.id)) : (scenarios as Scenario[]);
   expect(suite.length).toBe(scenarios.length);
   const running = executeRun([{ driver, scenarios: suite }], { concurrency: 1, scenarioDeadlineMs: 10_000, strict: false, onlyCovered: true });
   // prepare() listens at once; the component then connects (through the proxy) as a real one would.
-  await new Promise((r) => setTimeout(r, 30));
+  for (let waited = 0; !driver.port && waited < 5000; waited += 5) await new Promise((r) => setTimeout(r, 5));
   const component = startMockComponent({ host: "127.0.0.1", port: proxy.port, jid: "pubsub.capulet.test", secret: "managing-secret", serverDomain: "capulet.test", version: 2, faults: [], connectTimeoutMs: 1500 });
   component.catch(() => undefined);
   try {

@@ -2,10 +2,18 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { inject } from "vitest";
 import type { RunResult } from "../../src/runner/result.js";
 
-/** The suite's own command, as a user runs it. */
-export const BIN = new URL("../../bin/xep0355", import.meta.url).pathname;
+/** The development command: the sources through tsx (bin/xep0355). */
+export const DEV_BIN = new URL("../../bin/xep0355", import.meta.url).pathname;
+
+/**
+ * The suite's own command, as a user runs it: the sources compiled once for this test run
+ * (test/helpers/cli-build.ts, vitest's globalSetup), which start without tsx's transpiling;
+ * XEP0355_TEST_DEV_BIN=1: the development command instead.
+ */
+export const BIN = (process.env.XEP0355_TEST_DEV_BIN === "1" ? undefined : inject("xep0355Bin")) ?? DEV_BIN;
 
 export interface CommandOutcome {
   code: number | null;

@@ -43,16 +43,17 @@ export interface HostileProxy {
 }
 
 /**
- * Listens on an ephemeral port and forwards each connection to `peerPort`. `targetIs`: which
+ * Listens on an ephemeral port and forwards each connection to `peerPort` (or the port it gives when the
+ * connection comes: a peer listening on an ephemeral port of its own). `targetIs`: which
  * side of the proxied connection plays the target — "peer" (the mock server behind it, for the
  * server role) or "client" (the component that connects to the proxy, for the component role).
  */
-export async function hostileProxy(peerPort: number, targetIs: "peer" | "client", rules: HostileRule[]): Promise<HostileProxy> {
+export async function hostileProxy(peerPort: number | (() => number), targetIs: "peer" | "client", rules: HostileRule[]): Promise<HostileProxy> {
   const sockets = new Set<Socket>();
   let count = 0;
   const server: Server = createServer((accepted) => {
     const index = count++;
-    const peer = createConnection({ host: "127.0.0.1", port: peerPort });
+    const peer = createConnection({ host: "127.0.0.1", port: typeof peerPort === "number" ? peerPort : peerPort() });
     for (const s of [accepted, peer]) {
       sockets.add(s);
       s.on("error", () => undefined);
@@ -161,15 +162,6 @@ export function componentTarget(listenPort: number): ComponentTarget {
     delegations: { plain: { namespace: "http://jabber.org/protocol/pubsub" } },
     timeouts: { step: 2000, quiet: 150, connect: 1500 },
   };
-}
-
-/** A free TCP port on loopback (listened on and released). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Writes `total` characters of `unit` repeated, in 64 KiB writes, respecting back-pressure, until the socket goes. */
