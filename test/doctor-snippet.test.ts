@@ -148,8 +148,10 @@ describe("xep0355 snippet --full", () => {
     expect(r.stdout).toMatch(/start\.sh .*creates the accounts/);
     expect(r.stdout).toContain(`doctor --target ${join(out, "target.json")}\n`);
     if (name === "prosody") {
-      for (const line of ["c2s_require_encryption = false", "allow_unencrypted_plain_auth = true", "run_as_root = true", 'modules_enabled = { "delegation" }', 'modules_disabled = { "delegation" }'])
+      for (const line of ["c2s_require_encryption = false", "allow_unencrypted_plain_auth = true", "run_as_root = true", 'modules_disabled = { "delegation" }'])
         expect(config).toContain(line);
+      // The components load mod_delegation, and mod_privilege too when the target declares XEP-0356 privileges.
+      expect(config).toMatch(target.privileges ? /modules_enabled = \{ "delegation"; "privilege" \}/ : /modules_enabled = \{ "delegation" \}/);
     } else {
       expect(config).toContain("starttls_required: false");
       expect(target.components.other?.port).toBeGreaterThan(0);
