@@ -17,9 +17,10 @@ const started = Date.now();
 let scenarios = 0;
 for (let i = 0; i < runs; i++) {
   const reports = mkdtempSync(join(tmpdir(), "xep0355-determinism-"));
-  const args = ["--import", "tsx", "src/cli/main.ts", "run", "--quiet", "--reports", reports, ...(fault ? ["--mock-fault", fault] : [])];
+  // Exactly `npm start` (scripts/start.mjs: the compiled copy of the current sources), as a user runs it.
+  const args = ["start", "--silent", "--", "--quiet", "--reports", reports, ...(fault ? ["--mock-fault", fault] : [])];
   const t0 = Date.now();
-  const child = spawnSync(process.execPath, args, { encoding: "utf8" });
+  const child = spawnSync("npm", args, { encoding: "utf8" });
   const run = JSON.parse(readFileSync(join(reports, "results.json"), "utf8")) as RunResult;
   rmSync(reports, { recursive: true, force: true });
   // A warning on stderr (MaxListenersExceededWarning, …) is a difference too.

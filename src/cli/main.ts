@@ -1,29 +1,23 @@
 import { ScenarioSyntaxError } from "../scenario/parse.js";
-import { TargetFileError } from "../target/load.js";
 import { EXIT, TargetUnreachableError, UsageError } from "./errors.js";
-import { listCommand } from "./list-command.js";
-import { runCommand } from "./run-command.js";
-import { serveCommand } from "./serve-command.js";
-import { snippetCommand } from "./snippet-command.js";
-import { doctorCommand } from "./doctor-command.js";
-import { recordCommand } from "./record-command.js";
-import { replayCommand } from "./replay-command.js";
-import { minimizeCommand } from "./minimize-command.js";
-import { benchCommand } from "./bench-command.js";
 import { MAIN_HELP } from "./help.js";
 import { SUITE_VERSION } from "../runner/version.js";
 import { guardedExitCode, installProcessGuard } from "./process-guard.js";
 
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
-  run: runCommand,
-  list: listCommand,
-  serve: serveCommand,
-  snippet: snippetCommand,
-  doctor: doctorCommand,
-  record: recordCommand,
-  replay: replayCommand,
-  minimize: minimizeCommand,
-  bench: benchCommand,
+type Command = (args: string[]) => Promise<number>;
+
+// Each command's module is loaded when it is the one asked for: `run` does not pay for what
+// `doctor`, `replay` or `bench` import (start-up is most of a run against the embedded mocks).
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import("./run-command.js")).runCommand,
+  list: async () => (await import("./list-command.js")).listCommand,
+  serve: async () => (await import("./serve-command.js")).serveCommand,
+  snippet: async () => (await import("./snippet-command.js")).snippetCommand,
+  doctor: async () => (await import("./doctor-command.js")).doctorCommand,
+  record: async () => (await import("./record-command.js")).recordCommand,
+  replay: async () => (await import("./replay-command.js")).replayCommand,
+  minimize: async () => (await import("./minimize-command.js")).minimizeCommand,
+  bench: async () => (await import("./bench-command.js")).benchCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -37,9 +31,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`xep0355 ${SUITE_VERSION} (XEP-0355 0.5 and 0.4.1; catalogue spec/xep-0355-requirements.md)\n`);
     return EXIT.compliant;
   }
-  const handler = COMMANDS[command];
-  if (!handler) throw new UsageError(`unknown command '${command}' (run, list, serve, snippet, doctor, record, replay, minimize, bench; see xep0355 --help)`);
-  return handler(rest);
+  const load = COMMANDS[command];
+  if (!load) throw new UsageError(`unknown command '${command}' (run, list, serve, snippet, doctor, record, replay, minimize, bench; see xep0355 --help)`);
+  return (await load())(rest);
 }
 
 // `xep0355 list | head`: the reader went away; that ends the output, it is not an error.
@@ -54,7 +48,9 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = guardedExitCode(code);
   },
-  (err: unknown) => {
+  async (err: unknown) => {
+    // Loaded only on this path: target/load.js brings the target-file schema validator (ajv) with it.
+    const { TargetFileError } = await import("../target/load.js");
     if (err instanceof UsageError || err instanceof ScenarioSyntaxError) {
       process.stderr.write(`xep0355${err instanceof UsageError && err.command ? ` ${err.command}` : ""}: ${err.message}\n`);
       process.exitCode = EXIT.usage;

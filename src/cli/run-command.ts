@@ -1,29 +1,21 @@
 import { setMaxListeners } from "node:events";
 import { noPositionals, parseCommandArgs, positiveInt } from "./args.js";
-import { COMPONENT_FAULTS, isComponentFault, type ComponentFault } from "../../mocks/component/index.js";
-import { SERVER_FAULTS, isServerFault, type ServerFault } from "../../mocks/server/index.js";
+import type { ComponentFault } from "../../mocks/component/index.js";
+import type { ServerFault } from "../../mocks/server/index.js";
 import { formatRequirementTable, formatSummary } from "../report/console.js";
 import { createProgress } from "../report/progress.js";
 import { overallVerdict } from "../report/aggregate.js";
-import { ComponentTargetDriver } from "../runner/drivers/component-target-driver.js";
-import { MockComponentDriver } from "../runner/drivers/mock-component-driver.js";
-import { MockServerDriver } from "../runner/drivers/mock-server-driver.js";
-import { ServerTargetDriver } from "../runner/drivers/server-target-driver.js";
 import type { TargetDriver } from "../runner/environment.js";
 import { executeRun, type RolePlan } from "../runner/execute.js";
 import { parseSpecOption, scenarioSpec } from "../runner/spec-selection.js";
 import { SUITE_VERSION } from "../runner/version.js";
 import { compareWithExpected, readExpected, writeExpected, type ExpectedVerdicts } from "../report/expected.js";
 import type { Role, Scenario } from "../scenario/model.js";
-import { loadTargetFile } from "../target/load.js";
-import { LauncherMissingError, launchers } from "../launchers/index.js";
-import { componentLaunchers, launchedComponentDriver } from "../launchers/component-launchers.js";
-import { launchLabel, prepareLaunch, resolveLaunch, systemVersionMismatch } from "../launchers/versions.js";
 import type { Target } from "../target/types.js";
 import { abortOnInterrupt } from "./interrupt.js";
 import { EXIT, UsageError } from "./errors.js";
 import { RUN_HELP } from "./help.js";
-import { writeReports } from "./reports.js";
+import { loadReportWriters, writeReports } from "./reports.js";
 import { prepareReportsDir } from "./folders.js";
 import { scenariosByRole } from "./scenario-paths.js";
 
@@ -46,28 +38,35 @@ export async function runCommand(args: string[]): Promise<number> {
   if (values.launch && values.target) throw new UsageError("--launch and --target exclude each other");
   const reportsDir = values.reports ?? "reports";
   await prepareReportsDir("run", reportsDir); // a bad folder found after the run would lose its results
-  const launched = values.launch ? await launch(values.launch) : undefined;
-  const target = values.target ? await loadTargetFile(values.target) : launched?.target;
-  if (launched && roleOption && roleOption !== "both" && roleOption !== launched.role) {
-    await launched.stop();
-    throw new UsageError(`--launch ${values.launch} is a ${launched.role}; --role ${roleOption} does not apply`);
+  // Known before anything starts: a --role that does not apply is a usage error without a launch.
+  const launchRole = values.launch ? (await import("../launchers/versions.js")).resolveLaunch(values.launch).role : undefined;
+  if (launchRole && roleOption && roleOption !== "both" && roleOption !== launchRole) {
+    throw new UsageError(`--launch ${values.launch} is a ${launchRole}; --role ${roleOption} does not apply`);
   }
+  // While a launched server starts (seconds, mostly waiting for it), the scenarios are read and the
+  // report writers loaded: the run then begins, and ends, that much sooner.
+  const suitesEarly = launchRole ? scenariosByRole([launchRole], values.scenarios) : undefined;
+  suitesEarly?.catch(() => undefined); // its error, if any, is thrown below, after the launch
+  if (launchRole) loadReportWriters().catch(() => undefined);
+  const launched = values.launch ? await launch(values.launch) : undefined;
+  // Loaded only for the kind of run asked for: a target file (its schema validator), the launchers, the mocks.
+  const target = values.target ? await (await import("../target/load.js")).loadTargetFile(values.target) : launched?.target;
   if (target && values["mock-fault"]?.length) throw new UsageError("--mock-fault applies to the embedded mocks, not to a --target");
   if (target && roleOption && roleOption !== target.role) throw new UsageError(`--role ${roleOption} does not match the target file's role '${target.role}'`);
   if (target && stepTimeout) target.timeouts.step = stepTimeout;
   const roles: Role[] = launched ? [launched.role] : target ? [target.role] : !roleOption || roleOption === "both" ? ["server", "component"] : [roleOption];
-  const faults = splitFaults(values["mock-fault"] ?? []);
+  const faults = await splitFaults(values["mock-fault"] ?? []);
   const specs = values.spec === undefined ? undefined : (parseSpecOption(values.spec) ?? badSpec(values.spec));
 
   const plans: RolePlan[] = [];
-  const suites = await scenariosByRole(roles, values.scenarios).catch(async (err: unknown) => {
+  const suites = await (suitesEarly ?? scenariosByRole(roles, values.scenarios)).catch(async (err: unknown) => {
     await launched?.stop();
     throw err;
   });
   for (const [role, suite] of suites) {
     const scenarios = selectScenarios(suite, values.only).filter((s) => !specs || specs.includes(scenarioSpec(s)));
     if (scenarios.length === 0 && values.only) continue;
-    plans.push({ scenarios, driver: launched ? launched.driver : driverFor(role, target, { version, stepTimeout, ...faults }) });
+    plans.push({ scenarios, driver: launched ? launched.driver : await driverFor(role, target, { version, stepTimeout, ...faults }) });
   }
   if (plans.length === 0) {
     await launched?.stop();
@@ -86,7 +85,7 @@ export async function runCommand(args: string[]): Promise<number> {
   runDeadline.unref();
   const total = plans.reduce((n, p) => n + p.scenarios.length, 0);
   const progress = values.quiet ? undefined : createProgress(total);
-  const { run, unreachable, setupErrors } = await executeRun(plans, {
+  const { run, unreachable, setupErrors, closed } = await executeRun(plans, {
     concurrency,
     scenarioDeadlineMs: deadline,
     strict: Boolean(values.strict),
@@ -95,13 +94,15 @@ export async function runCommand(args: string[]): Promise<number> {
     signal: abort.signal,
     onTarget: (t) => process.stdout.write(`${t.role} role: ${t.name}${t.software ? ` — ${t.software}` : ""} — ${Object.entries(t.specVersions ?? { "0355": t.protocolVersion }).map(([id, v]) => `XEP-${id} ${v}`).join(" — ")} — suite ${SUITE_VERSION}\n`),
     onResult: (result) => progress?.onResult(result),
+    // A launched server stops while the reports are written.
+    deferClose: true,
   }).finally(() => {
     clearTimeout(runDeadline);
     progress?.finish();
     stopListening();
   });
 
-  const paths = await writeReports(run, reportsDir);
+  const paths = await writeReports(run, reportsDir).finally(() => closed);
   if (values["write-expected"]) {
     await writeExpected(run, target?.name ?? (values.launch ?? "embedded mocks"), values["write-expected"]);
     process.stdout.write(`expected verdicts written to ${values["write-expected"]}\n`);
@@ -162,17 +163,19 @@ interface DriverOptions {
   component: ComponentFault[];
 }
 
-function driverFor(role: Role, target: Target | undefined, options: DriverOptions): TargetDriver {
-  if (target?.role === "server") return new ServerTargetDriver(target);
-  if (target?.role === "component") return new ComponentTargetDriver(target);
+async function driverFor(role: Role, target: Target | undefined, options: DriverOptions): Promise<TargetDriver> {
+  if (target?.role === "server") return new (await import("../runner/drivers/server-target-driver.js")).ServerTargetDriver(target);
+  if (target?.role === "component") return new (await import("../runner/drivers/component-target-driver.js")).ComponentTargetDriver(target);
   return role === "server"
-    ? new MockServerDriver({ version: options.version, faults: options.server, stepTimeoutMs: options.stepTimeout })
-    : new MockComponentDriver({ version: options.version, faults: options.component });
+    ? new (await import("../runner/drivers/mock-server-driver.js")).MockServerDriver({ version: options.version, faults: options.server, stepTimeoutMs: options.stepTimeout })
+    : new (await import("../runner/drivers/mock-component-driver.js")).MockComponentDriver({ version: options.version, faults: options.component });
 }
 
-function splitFaults(ids: string[]): { server: ServerFault[]; component: ComponentFault[] } {
+async function splitFaults(ids: string[]): Promise<{ server: ServerFault[]; component: ComponentFault[] }> {
   const server: ServerFault[] = [];
   const component: ComponentFault[] = [];
+  if (ids.length === 0) return { server, component };
+  const [{ COMPONENT_FAULTS, isComponentFault }, { SERVER_FAULTS, isServerFault }] = await Promise.all([import("../../mocks/component/index.js"), import("../../mocks/server/index.js")]);
   for (const id of ids.flatMap((i) => i.split(","))) {
     if (isServerFault(id)) server.push(id);
     else if (isComponentFault(id)) component.push(id);
@@ -222,6 +225,12 @@ interface Launched {
  * failure and Ctrl-C). A missing package or an unknown version is a usage error naming what to do.
  */
 async function launch(text: string): Promise<Launched> {
+  const [{ LauncherMissingError, launchers }, { componentLaunchers, launchedComponentDriver }, { launchLabel, prepareLaunch, resolveLaunch, systemVersionMismatch }, { ServerTargetDriver }] = await Promise.all([
+    import("../launchers/index.js"),
+    import("../launchers/component-launchers.js"),
+    import("../launchers/versions.js"),
+    import("../runner/drivers/server-target-driver.js"),
+  ]);
   const wanted = resolveLaunch(text);
   const mismatch = text.includes("@") ? await systemVersionMismatch(wanted) : undefined;
   if (mismatch) throw new UsageError(mismatch);

@@ -34,6 +34,12 @@ export interface ExecuteOptions {
    * run and only their catalogues are reported; a selected one the target does not declare is not-supported.
    */
   specs?: SpecId[];
+  /**
+   * Return once every verdict is in, without waiting for the drivers to close (a launched server to
+   * stop): Execution.closed then settles when they have, and the caller must await it (it writes the
+   * reports meanwhile).
+   */
+  deferClose?: boolean;
 }
 
 export interface Execution {
@@ -42,6 +48,8 @@ export interface Execution {
   unreachable: string[];
   /** Credentials of the target file the target refused (wrong secret, refused login): no verdict can be trusted. */
   setupErrors: string[];
+  /** Settles once every driver has closed (already settled unless ExecuteOptions.deferClose). */
+  closed: Promise<void>;
 }
 
 /** Runs each role's suite against its driver (roles concurrently) and aggregates everything into one RunResult. */
@@ -56,6 +64,7 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
   const covered = new Set<SpecId>();
   const spoken: SpokenSpec[] = [];
   const seal = createResultSealer();
+  const closing: Promise<void>[] = [];
 
   await Promise.all(
     plans.map(async ({ driver, scenarios: suite }) => {
@@ -122,7 +131,9 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
         );
         requirements.push(...(options.strict ? aggregated.map(strictRequirement) : aggregated));
       } finally {
-        await driver.close();
+        const closed = driver.close();
+        if (options.deferClose) closing.push(closed);
+        else await closed;
       }
     }),
   );
@@ -142,7 +153,9 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
     scenarios: scenarios.sort((a, b) => order(a.id) - order(b.id)),
     requirements: reported,
   };
-  return { run, unreachable, setupErrors: [...setupErrors] };
+  const closed = Promise.all(closing).then(() => undefined);
+  closed.catch(() => undefined); // not unhandled while the caller is busy: its own await still sees the error
+  return { run, unreachable, setupErrors: [...setupErrors], closed };
 }
 
 /** --strict: a scenario that could not run for a missing feature fails, blaming the requirement it is about (not its prerequisites). */
