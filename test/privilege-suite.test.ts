@@ -86,6 +86,14 @@ describe("--spec", () => {
     expect(results.targets[0].specVersions).toEqual({ "0356": "0.3" });
   });
 
+  it("PRV-ROS-01: each refusal the row lists (get with set only, set with get only, type none) has a scenario, failing with the row's fault", async () => {
+    const ids = ["prv-ros-01-get-with-set-only", "prv-ros-01-set-with-get-only", "prv-ros-01-no-roster-permission"];
+    const clean = await run(["--spec", "0356", "--only", "PRV-ROS-01"]);
+    expect(clean.results.scenarios.map((s) => [s.id, s.verdict]).sort()).toEqual(ids.map((id) => [id, "pass"]).sort());
+    const broken = await run(["--spec", "0356", "--only", "PRV-ROS-01", "--mock-fault", "PRV-ROS-01"]);
+    expect(broken.results.scenarios.map((s) => [s.id, s.verdict, s.failedRequirement]).sort()).toEqual(ids.map((id) => [id, "fail", "PRV-ROS-01"]).sort());
+  });
+
   it("refuses an unknown specification", async () => {
     const outcome = await runCli(["run", "--role", "server", "--spec", "0357"]);
     expect(outcome.code).toBe(2);

@@ -17,6 +17,8 @@ const asFile = <T>(t: T): T => JSON.parse(JSON.stringify(t)) as T;
 const REFERENCE: ServerTarget["privileges"] = {
   managing: { roster: "both", message: "outgoing", presence: "roster", iq: { "http://jabber.org/protocol/pubsub": "both", "jabber:iq:version": "get", "urn:xmpp:ping": "none", "urn:xmpp:privilege:2": "both" } },
   other: { roster: "set", presence: "roster" },
+  reader: { roster: "get" },
+  messenger: { roster: "none", message: "outgoing" },
 };
 
 const server = asFile({ ...prosodyTarget({ c2s: 5222, component: 5347 }), privileges: REFERENCE });
@@ -140,6 +142,32 @@ describe("scenarios whose rows need a grant the target lacks are not-supported",
     expect(privilegeUnsupported({ requirements: ["PRV-MSG-03"], cast: cast("other") }, otherMessage, 2)).toBe("PRV-MSG-03 needs privileges.other to grant no message permission (it has 'outgoing')");
     // the privilege namespace of the revision the target speaks
     expect(privilegeUnsupported({ requirements: ["PRV-ADV-07"], cast: cast("managing") }, reference, 1)).toMatch(/urn:xmpp:privilege:1 'both'/);
+  });
+
+  it("PRV-ROS-01's reader and messenger: their grants, and not-supported without the component", () => {
+    const withComponents = { ...reference, privileges: REFERENCE, components: server.components };
+    expect(privilegeUnsupported({ requirements: ["PRV-ROS-01"], cast: cast("reader") }, withComponents, 2)).toBeUndefined();
+    expect(privilegeUnsupported({ requirements: ["PRV-ROS-01"], cast: cast("messenger") }, withComponents, 2)).toBeUndefined();
+    // no roster permission at all is "none" too
+    const absent = { ...withComponents, privileges: { ...REFERENCE!, messenger: { message: "outgoing" as const } } };
+    expect(privilegeUnsupported({ requirements: ["PRV-ROS-01"], cast: cast("messenger") }, absent, 2)).toBeUndefined();
+    const wrong = { ...withComponents, privileges: { ...REFERENCE!, reader: { roster: "both" as const }, messenger: { roster: "get" as const } } };
+    expect(privilegeUnsupported({ requirements: ["PRV-ROS-01"], cast: cast("reader") }, wrong, 2)).toBe("PRV-ROS-01 needs privileges.reader to grant roster 'get' (it has 'both')");
+    expect(privilegeUnsupported({ requirements: ["PRV-ROS-01"], cast: cast("messenger") }, wrong, 2)).toBe("PRV-ROS-01 needs privileges.messenger to grant roster 'none' (it has 'get')");
+    // nothing for the server to advertise: the scenario would wait for an advertisement in vain
+    const silent = { ...withComponents, privileges: { ...REFERENCE!, messenger: { roster: "none" as const } } };
+    expect(privilegeUnsupported({ requirements: ["PRV-ROS-01"], cast: cast("messenger") }, silent, 2)).toMatch(/privileges.messenger to grant some permission other than roster/);
+    const { reader: _, ...noReader } = server.components;
+    expect(privilegeUnsupported({ requirements: ["PRV-ROS-01"], cast: cast("reader") }, { ...withComponents, components: noReader }, 2)).toBe(
+      "target file has no components.reader (a component granted roster 'get' only), which PRV-ROS-01 needs",
+    );
+    const { reader: __, ...noReaderGrant } = REFERENCE!;
+    expect(privilegeUnsupported({ requirements: ["PRV-ROS-01"], cast: cast("reader") }, { ...withComponents, privileges: noReaderGrant }, 2)).toMatch(/grants components.reader no privileges/);
+  });
+
+  it("the launched Prosody's components and grants run them", () => {
+    const launched = prosodyTarget({ c2s: 5222, component: 5347 });
+    for (const ref of ["reader", "messenger"]) expect(privilegeUnsupported({ requirements: ["PRV-ROS-01"], cast: cast(ref) }, launched, 2), ref).toBeUndefined();
   });
 
   it("leaves XEP-0355 scenarios alone", () => {

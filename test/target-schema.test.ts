@@ -30,6 +30,7 @@ describe("target file schema (src/target/target-file.schema.json)", () => {
     ["ejabberd 23.01", ejabberdTarget("23.01", { c2s: 5222, component: 5347, otherComponent: 5348 })],
     ["ejabberd 24.12, 3 lanes", ejabberdTarget("24.12", { c2s: 5222, component: 5347, otherComponent: 5348, laneComponents: [5349, 5350, 5351, 5352] })],
     ["ejabberd 25.04", ejabberdTarget("25.04", { c2s: 5222, component: 5347, otherComponent: 5348 })],
+    ["ejabberd 23.01 with PRV-ROS-01's reader and messenger", ejabberdTarget("23.01", { c2s: 5222, component: 5347, otherComponent: 5348, readerComponent: 5349, messengerComponent: 5350 })],
     ["libervia-pubsub", liberviaTarget(5347)],
   ];
 
@@ -75,6 +76,17 @@ describe("target file schema (src/target/target-file.schema.json)", () => {
   it("checks what a schema cannot say: lanes are delegating domains of their own", () => {
     const lane = { domain: "capulet.test", components: { managing: { jid: "pubsub.l2", secret: "x" } } };
     expect(message({ ...server, lanes: [lane] })).toMatch(/field 'lanes.0.domain' must be a delegating domain of its own/);
+  });
+
+  it("XEP-0356 (PRV-ROS-01): components.reader and .messenger with their grants, the target's only, not a lane's", () => {
+    expect(server.components.reader?.jid).toBe("reader.capulet.test");
+    expect(server.privileges).toMatchObject({ reader: { roster: "get" }, messenger: { roster: "none", message: "outgoing" } });
+    const { reader: _, messenger: __, ...rest } = server.components;
+    const loaded = parseTarget({ ...server, components: rest }, "t.json");
+    expect(loaded.role === "server" && Object.keys(loaded.components).sort()).toEqual(["managing", "other"]);
+    const lane = { domain: "l2.capulet.test", components: { managing: { jid: "pubsub.l2", secret: "x" }, reader: { jid: "reader.l2", secret: "x" } } };
+    expect(message({ ...server, lanes: [lane] })).toMatch(/field 'lanes.0.components.reader' is not a component/);
+    expect(message({ ...server, components: { ...server.components, readr: { jid: "r", secret: "x" } } })).toMatch(/field 'components.readr' is not a component \(did you mean 'reader'\?\)/);
   });
 
   it("an optional $schema key is allowed (editors use it)", () => {

@@ -107,6 +107,9 @@ export interface MockServerOptions {
 export const MOCK_DOMAIN = "capulet.test";
 export const MANAGING_JID = `pubsub.${MOCK_DOMAIN}`;
 export const OTHER_JID = `other.${MOCK_DOMAIN}`;
+/** XEP-0356 (PRV-ROS-01): a component granted roster 'get' only, and one granted no roster permission. */
+export const READER_JID = `reader.${MOCK_DOMAIN}`;
+export const MESSENGER_JID = `messenger.${MOCK_DOMAIN}`;
 /** SRV-FWD-11: hosted too, with the same accounts, but no delegation. */
 export const MOCK_UNDELEGATED_DOMAIN = "verona.test";
 
@@ -134,12 +137,15 @@ export function defaultDelegations(version: ProtocolVersion, managing = MANAGING
  * is (PRV-IQ-09's loop only exists then): roster both (push left to its default), outgoing messages,
  * roster presence, and IQs — pubsub both, version get only, ping none, and (refused, PRV-ADV-07) the
  * privilege namespace itself, as a careless admin might write it. The other component asks for
- * roster presence with roster set only: refused (PRV-ADV-05).
+ * roster presence with roster set only: refused (PRV-ADV-05). PRV-ROS-01's refusals: the reader has
+ * roster get only, the messenger roster type none (advertised as such) and outgoing messages.
  */
 export function defaultPrivileges(managing = MANAGING_JID, other = OTHER_JID): Record<string, PrivilegeGrant> {
   return {
     [managing]: { roster: "both", message: "outgoing", presence: "roster", iq: { [NS.pubsub]: "both", [NS.version]: "get", [NS.ping]: "none", [NS.privilege]: "both" } },
     [other]: { roster: "set", presence: "roster" },
+    [READER_JID]: { roster: "get" },
+    [MESSENGER_JID]: { roster: "none", message: "outgoing" },
   };
 }
 
@@ -152,7 +158,7 @@ export function defaultMockServerOptions(overrides: Partial<MockServerOptions> =
     c2sPort: 0,
     componentPort: 0,
     accounts: { juliet: "juliet-pass", romeo: "romeo-pass" },
-    components: { [MANAGING_JID]: "managing-secret", [OTHER_JID]: "other-secret" },
+    components: { [MANAGING_JID]: "managing-secret", [OTHER_JID]: "other-secret", [READER_JID]: "reader-secret", [MESSENGER_JID]: "messenger-secret" },
     delegations: defaultDelegations(version, overrides.components ? Object.keys(overrides.components)[0] : MANAGING_JID),
     privileges: overrides.components ? defaultPrivileges(Object.keys(overrides.components)[0], Object.keys(overrides.components)[1]) : defaultPrivileges(),
     version,

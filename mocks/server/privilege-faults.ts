@@ -10,7 +10,7 @@ export const PRIVILEGE_FAULTS = {
   "PRV-ADV-05": "grants and advertises presence type 'roster' to a component without roster read access",
   "PRV-ADV-06": "does not advertise the privileges again when a privileged entity reconnects",
   "PRV-ADV-07": "honours a configured IQ permission for the privilege namespace itself (advertises and executes it)",
-  "PRV-ROS-01": "answers a privileged entity's roster IQs whatever roster type it was granted",
+  "PRV-ROS-01": "answers a privileged entity's roster IQs whatever roster type it was granted (set only, get only, none or no roster permission)",
   "PRV-ROS-02": "answers a privileged entity's roster IQs without the user's roster: an empty roster for a get, a set acknowledged but not applied",
   "PRV-ROS-03": "sends no roster pushes to privileged entities",
   "PRV-ROS-04": "also pushes roster changes to entities with roster type set or none, or push='false'",

@@ -3,9 +3,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { NS } from "../protocol/namespaces.js";
 import { privilegeNamespace, type PrivilegeGrant } from "../protocol/privilege.js";
-import type { ServerTarget } from "../target/types.js";
+import type { ComponentCredentials, ServerTarget } from "../target/types.js";
 import { LauncherMissingError, type LaunchedServer, type LaunchOptions, type ServerLauncher } from "./launcher.js";
-import { accountDomains, allComponents, allLanes, baseTarget, delegatedNamespaces, HOST, logDirFor, missingPaths, selfDelegationNamespaces } from "./common.js";
+import { accountDomains, allComponents, allLanes, baseTarget, delegatedNamespaces, DOMAIN, HOST, logDirFor, missingPaths, secret, selfDelegationNamespaces } from "./common.js";
 import { freePorts, PortInUseError, retryOnPortConflict, waitForListening } from "./ports.js";
 import { prepareRoot } from "./roots/package-root.js";
 import { ServerRun, tail } from "./run.js";
@@ -113,22 +113,34 @@ export function loadsPrivilege(version: string, env: NodeJS.ProcessEnv = process
  * PRV-ADV-07). The shared other component: roster set, and presence roster, which needs roster read
  * access (PRV-ADV-05). ejabberd has no option for roster pushes: `push` stays unset (the spec's default).
  */
-export function ejabberdPrivileges(revision: 1 | 2): { managing: PrivilegeGrant; other: PrivilegeGrant } {
+export function ejabberdPrivileges(revision: 1 | 2): { managing: PrivilegeGrant; other: PrivilegeGrant; reader: PrivilegeGrant; messenger: PrivilegeGrant } {
   const iq = { [NS.pubsub]: "both", [NS.version]: "get", [NS.ping]: "none", [privilegeNamespace(2)]: "both" } as const;
   return {
     managing: { roster: "both", message: "outgoing", presence: "roster", ...(revision === 2 ? { iq } : {}) },
     other: { roster: "set", presence: "roster" },
+    // PRV-ROS-01: roster get only; and no roster permission (mod_privilege's roster option has no 'none':
+    // the component is just not listed), with messages so that it is advertised something
+    reader: { roster: "get" },
+    messenger: { message: "outgoing" },
   };
 }
 
-/** The components of one host with their grants: its lane's managing component, and the shared other one. */
+/** The components of one host with their grants: its lane's managing component, and the shared other, reader and messenger ones. */
 function privilegedComponents(target: ServerTarget, lane: number): { jid: string; grant: PrivilegeGrant }[] {
   const { managing, other } = allLanes(target)[lane].components;
   const shared = other ?? target.components.other;
+  const { reader, messenger } = target.components;
   return [
     ...(target.privileges ? [{ jid: managing.jid, grant: target.privileges.managing }] : []),
     ...(target.privileges?.other && shared ? [{ jid: shared.jid, grant: target.privileges.other }] : []),
+    ...(target.privileges?.reader && reader ? [{ jid: reader.jid, grant: target.privileges.reader }] : []),
+    ...(target.privileges?.messenger && messenger ? [{ jid: messenger.jid, grant: target.privileges.messenger }] : []),
   ];
+}
+
+/** Every component the configuration lets in: each lane's, and PRV-ROS-01's reader and messenger (target-wide). */
+function listenedComponents(target: ServerTarget): ComponentCredentials[] {
+  return [...allComponents(target), ...[target.components.reader, target.components.messenger].filter((c) => c !== undefined)];
 }
 
 /**
@@ -177,7 +189,7 @@ function privilegeModule(target: ServerTarget, lane: number): { acl: string[]; a
 // listener is routed every host of that listener, so a shared listener would let
 // the "other" component receive the managing one's traffic.
 function serviceListener(target: ServerTarget, indent: string): string[] {
-  return allComponents(target)
+  return listenedComponents(target)
     .flatMap((c) => [
       `-`,
       `  port: ${c.port ?? target.componentPort}`,
@@ -364,7 +376,16 @@ async function waitForStatus(port: number, timeoutMs: number, check: () => void)
 /** The target a launched ejabberd is tested as, fresh secrets each time (also `xep0355 snippet ejabberd --full`). */
 export function ejabberdTarget(
   version: string,
-  ports: { c2s: number; component: number; otherComponent: number; /** one per further lane, its managing component's */ laneComponents?: number[] },
+  ports: {
+    c2s: number;
+    component: number;
+    otherComponent: number;
+    /** one per further lane, its managing component's */
+    laneComponents?: number[];
+    /** XEP-0356 (PRV-ROS-01): the reader's and the messenger's listeners; without them (or without mod_privilege), no such components */
+    readerComponent?: number;
+    messengerComponent?: number;
+  },
 ): ServerTarget {
   const target = baseTarget("ejabberd", ports, {
     version: protocolVersion(version),
@@ -380,6 +401,11 @@ export function ejabberdTarget(
   }, 1 + (ports.laneComponents?.length ?? 0));
   if (loadsPrivilege(version)) target.privileges = ejabberdPrivileges(privilegeRevision(version));
   if (target.components.other) target.components.other.port = ports.otherComponent;
+  // PRV-ROS-01: one listener each, like every component (serviceListener)
+  if (target.privileges && ports.readerComponent !== undefined) target.components.reader = { jid: `reader.${DOMAIN}`, secret: secret(), port: ports.readerComponent };
+  if (target.privileges && ports.messengerComponent !== undefined) target.components.messenger = { jid: `messenger.${DOMAIN}`, secret: secret(), port: ports.messengerComponent };
+  if (!target.components.reader) delete target.privileges?.reader;
+  if (!target.components.messenger) delete target.privileges?.messenger;
   (target.lanes ?? []).forEach((lane, i) => (lane.components.managing.port = ports.laneComponents?.[i]));
   return target;
 }
@@ -436,8 +462,8 @@ async function launchOnce(install: EjabberdInstall, options: LaunchOptions): Pro
   server.graceful = options.logDir !== undefined;
   try {
     const lanes = options.lanes ?? LANES;
-    const [c2s, component, otherComponent, http, dist, ...laneComponents] = await freePorts(5 + (lanes - 1));
-    const target = ejabberdTarget(install.version, { c2s, component, otherComponent, laneComponents });
+    const [c2s, component, otherComponent, http, dist, readerComponent, messengerComponent, ...laneComponents] = await freePorts(7 + (lanes - 1));
+    const target = ejabberdTarget(install.version, { c2s, component, otherComponent, laneComponents, readerComponent, messengerComponent });
     const logs = await logDirFor(server.dir, options.logDir);
     const cfg = path.join(server.dir, "ejabberd.yml");
     // every stanza at debug level only when the logs are kept: otherwise it is CPU for a file deleted at stop()
@@ -464,7 +490,7 @@ async function launchOnce(install: EjabberdInstall, options: LaunchOptions): Pro
       if (taken) throw new PortInUseError(`a port was taken by another program: ${taken.trim().slice(0, 300)}`);
       if (server.exitStatus !== undefined) throw new Error(`ejabberd exited (${server.exitStatus}) during start-up:\n${tail(consoleLog)}`);
     };
-    await waitForListening(pid, HOST, [c2s, ...allComponents(target).map((c) => c.port ?? component), http], READY_TIMEOUT_MS, check);
+    await waitForListening(pid, HOST, [c2s, ...listenedComponents(target).map((c) => c.port ?? component), http], READY_TIMEOUT_MS, check);
     await waitForStatus(http, READY_TIMEOUT_MS, check);
     const { juliet, romeo } = target.accounts;
     // SRV-FWD-11: the same accounts, with the same passwords, on every lane's domain and the undelegated one

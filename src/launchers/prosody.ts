@@ -2,9 +2,9 @@ import fs from "node:fs";
 import path from "node:path";
 import type { PrivilegeGrant } from "../protocol/privilege.js";
 import { NS } from "../protocol/namespaces.js";
-import type { ServerLane, ServerTarget } from "../target/types.js";
+import type { ComponentCredentials, ServerLane, ServerTarget } from "../target/types.js";
 import { LauncherMissingError, type LaunchedServer, type LaunchOptions, type ServerLauncher } from "./launcher.js";
-import { accountDomains, allLanes, baseTarget, DEFAULT_LANES, delegatedNamespaces, HOST, logDirFor, missingPaths, packageVersion, selfDelegationNamespaces } from "./common.js";
+import { accountDomains, allLanes, baseTarget, DEFAULT_LANES, delegatedNamespaces, DOMAIN, HOST, logDirFor, missingPaths, packageVersion, secret, selfDelegationNamespaces } from "./common.js";
 import { freePorts, PortInUseError, retryOnPortConflict, waitForListening } from "./ports.js";
 import { prepareRoot } from "./roots/package-root.js";
 import { ServerRun, tail } from "./run.js";
@@ -90,7 +90,15 @@ function snippet(target: ServerTarget): string {
         ]
       : []),
     ...lanes.flatMap(components),
+    ...rosterRefusalComponents(target),
   ].join("\n");
+}
+
+/** PRV-ROS-01: the components granted roster 'get' only and no roster permission, shared by the lanes (ServerTarget.components). */
+function rosterRefusalComponents(target: ServerTarget): string[] {
+  const { reader, messenger } = target.components;
+  const entry = (c: ComponentCredentials, what: string) => [`-- XEP-0356 (PRV-ROS-01): a component with no delegation ${what}`, `Component ${lua(c.jid)}`, `\tcomponent_secret = ${lua(c.secret)}`, `\tmodules_enabled = { ${componentModules(target)} }`, ``];
+  return [...(reader ? entry(reader, "granted roster 'get' only") : []), ...(messenger ? entry(messenger, "granted no roster permission") : [])];
 }
 
 /** mod_privilege, like mod_delegation, must be enabled on a local component too (its README). */
@@ -111,6 +119,7 @@ function privilegedEntities(target: ServerTarget, lane: ServerLane): string[] {
   const grants = target.privileges;
   if (!grants) return [];
   const other = lane.components.other ?? target.components.other;
+  const { reader, messenger } = target.components;
   return [
     `\t-- XEP-0356: the managing component is the privileged entity too (a PEP service). The privilege namespace`,
     `\t-- itself (PRV-ADV-07) and the other component's presence "roster" without roster read (PRV-ADV-05) are`,
@@ -118,6 +127,9 @@ function privilegedEntities(target: ServerTarget, lane: ServerLane): string[] {
     `\tprivileged_entities = {`,
     ...grantEntry(lane.components.managing.jid, grants.managing),
     ...(other && grants.other ? grantEntry(other.jid, grants.other) : []),
+    // PRV-ROS-01: roster 'get' only (its set refused), and roster "none" (its get and set refused), messages for the advertisement
+    ...(reader && grants.reader ? grantEntry(reader.jid, grants.reader) : []),
+    ...(messenger && grants.messenger ? grantEntry(messenger.jid, grants.messenger) : []),
     `\t}`,
   ];
 }
@@ -186,7 +198,9 @@ export function prosodyTarget(ports: { c2s: number; component: number }, lanes =
     // entity's disconnection, which takes milliseconds too. Twice the step timeout of silence is the evidence.
     timeouts: { step: 1500, quiet: 400, connect: 5000, giveUp: 3000 },
   }, lanes);
-  return { ...target, privileges: structuredClone(PROSODY_PRIVILEGES) };
+  // XEP-0356 (PRV-ROS-01): two more components, shared by the lanes like `other`
+  const components = { ...target.components, reader: { jid: `reader.${DOMAIN}`, secret: secret() }, messenger: { jid: `messenger.${DOMAIN}`, secret: secret() } };
+  return { ...target, components, privileges: structuredClone(PROSODY_PRIVILEGES) };
 }
 
 /**
@@ -202,6 +216,9 @@ const PROSODY_PRIVILEGES: NonNullable<ServerTarget["privileges"]> = {
     iq: { [NS.pubsub]: "both", [NS.version]: "get", [NS.ping]: "none", [NS.privilege]: "both" },
   },
   other: { roster: "set", presence: "roster" },
+  // PRV-ROS-01: mod_privilege turns roster "none" into no roster <perm/>; the message permission makes it advertise something
+  reader: { roster: "get" },
+  messenger: { roster: "none", message: "outgoing" },
 };
 
 /**

@@ -9,7 +9,7 @@ export interface CastEntry {
   /** Name used in steps and variables, e.g. juliet, me. */
   name: string;
   kind: "client" | "component" | "server";
-  /** Account key for clients (juliet, romeo), component key for components (managing, other). */
+  /** Account key for clients (juliet, romeo), component key for components (managing, other, reader, messenger). */
   ref: string;
 }
 

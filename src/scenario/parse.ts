@@ -105,7 +105,7 @@ export function parseScenario(source: string, file: string): TextScenario {
     }
     if (section === "cast" && indented) {
       const entry = /^\s+([A-Za-z][\w-]*):\s*(client|component|server)(?:\s+([\w-]+))?\s*$/.exec(text);
-      if (!entry) throw err(lineNo, `expected a cast line '  name: client ACCOUNT | component managing|other | server', got '${text.trim()}'`);
+      if (!entry) throw err(lineNo, `expected a cast line '  name: client ACCOUNT | component managing|other|reader|messenger | server', got '${text.trim()}'`);
       if (cast.some((c) => c.name === entry[1])) throw err(lineNo, `actor '${entry[1]}' cast twice`);
       cast.push({ name: entry[1], kind: entry[2] as CastEntry["kind"], ref: entry[3] ?? (entry[2] === "client" ? entry[1] : entry[2] === "component" ? "managing" : "server") });
       continue;

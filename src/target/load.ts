@@ -72,7 +72,7 @@ function server(f: ServerFile, file: string): ServerTarget {
     componentPort: f.componentPort,
     version: f.version ?? "auto",
     accounts: { juliet: account(f.accounts.juliet), romeo: account(f.accounts.romeo) },
-    components: components(f.components),
+    components: { ...components(f.components), ...privilegedComponents(f.components) },
     delegations: {
       plain: delegation(f.delegations.plain),
       filtered: f.delegations.filtered && delegation(f.delegations.filtered),
@@ -93,7 +93,7 @@ function server(f: ServerFile, file: string): ServerTarget {
     },
     ...lanes(f, file),
     // XEP-0356: present, the target declares it (ServerTarget.privileges)
-    ...(f.privileges ? { privileges: { managing: grant(f.privileges.managing), ...(f.privileges.other ? { other: grant(f.privileges.other) } : {}) } } : {}),
+    ...(f.privileges ? { privileges: grants(f.privileges) } : {}),
     timeouts: timeouts(f.timeouts),
   };
 }
@@ -143,6 +143,16 @@ function account(a: Account): Account {
 
 function components(c: ServerLane["components"]): ServerLane["components"] {
   return { managing: credentials(c.managing), other: c.other && credentials(c.other) };
+}
+
+/** XEP-0356 (PRV-ROS-01): the target's further components, roster 'get' only and no roster permission; only the keys the file sets. */
+function privilegedComponents(c: ServerTarget["components"]): Pick<ServerTarget["components"], "reader" | "messenger"> {
+  return { ...(c.reader ? { reader: credentials(c.reader) } : {}), ...(c.messenger ? { messenger: credentials(c.messenger) } : {}) };
+}
+
+function grants(p: NonNullable<ServerTarget["privileges"]>): NonNullable<ServerTarget["privileges"]> {
+  const optional = (["other", "reader", "messenger"] as const).flatMap((key) => (p[key] ? [[key, grant(p[key])] as const] : []));
+  return { managing: grant(p.managing), ...Object.fromEntries(optional) };
 }
 
 function credentials(c: ComponentCredentials): ComponentCredentials {

@@ -69,6 +69,10 @@ export interface ServerTarget {
     managing: ComponentCredentials;
     /** A second component with no delegation (SRV-ADV-04, SRV-REP-12). */
     other?: ComponentCredentials;
+    /** XEP-0356: a component with no delegation granted roster 'get' only (PRV-ROS-01: its roster set is refused). Shared by the lanes. */
+    reader?: ComponentCredentials;
+    /** XEP-0356: a component with no delegation granted no roster permission, but some other one (PRV-ROS-01: its roster get and set are refused). Shared by the lanes. */
+    messenger?: ComponentCredentials;
   };
   delegations: {
     /** A namespace delegated without filtering; the server should also have its own implementation of it (SRV-DSC-03). */
@@ -99,9 +103,10 @@ export interface ServerTarget {
   /**
    * XEP-0356: the privileges the server's configuration grants each component (Prosody's
    * `privileged_entities`, ejabberd's `mod_privilege`). Present: the target declares XEP-0356 and the
-   * PRV-* scenarios run; absent: they are not-supported. Lanes' managing components get `managing` too.
+   * PRV-* scenarios run; absent: they are not-supported. Lanes' managing components get `managing` too;
+   * `reader` and `messenger` are those of `components.reader` / `.messenger`.
    */
-  privileges?: { managing: PrivilegeGrant; other?: PrivilegeGrant };
+  privileges?: { managing: PrivilegeGrant; other?: PrivilegeGrant; reader?: PrivilegeGrant; messenger?: PrivilegeGrant };
   /** Milliseconds: a step waiting for a stanza, a "nothing within" window, connecting. */
   timeouts: { step: number; quiet: number; connect: number; giveUp?: number };
 }

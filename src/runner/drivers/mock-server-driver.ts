@@ -3,6 +3,7 @@ import type { Need, Scenario } from "../../scenario/model.js";
 import type { ProtocolVersion, ServerTarget } from "../../target/types.js";
 import type { ScenarioEnvironment, TargetDescription, TargetDriver } from "../environment.js";
 import { WireQuiescence } from "../../../mocks/quiescence.js";
+import { MANAGING_JID, MESSENGER_JID, OTHER_JID, READER_JID } from "../../../mocks/server/options.js";
 import { serverEnvironment } from "./server-environment.js";
 
 export interface MockServerDriverOptions {
@@ -58,7 +59,7 @@ export class MockServerDriver implements TargetDriver {
     });
     const server = new MockServer(options);
     await server.start();
-    const [managing, other] = Object.entries(options.components);
+    const component = (jid: string) => ({ jid, secret: options.components[jid] });
     const target: ServerTarget = {
       role: "server",
       name: "embedded mock server",
@@ -71,7 +72,8 @@ export class MockServerDriver implements TargetDriver {
         juliet: { username: "juliet", password: options.accounts.juliet },
         romeo: { username: "romeo", password: options.accounts.romeo },
       },
-      components: { managing: { jid: managing[0], secret: managing[1] }, other: { jid: other[0], secret: other[1] } },
+      // XEP-0356 (PRV-ROS-01): the reader has roster get only, the messenger no roster permission (options.ts defaultPrivileges)
+      components: { managing: component(MANAGING_JID), other: component(OTHER_JID), reader: component(READER_JID), messenger: component(MESSENGER_JID) },
       delegations: { plain: { namespace: "http://jabber.org/protocol/pubsub" }, filtered: { namespace: "urn:xmpp:mam:2", attributes: ["node"] } },
       undelegatedNamespace: "jabber:iq:version",
       foreignDomain: "montague.example",

@@ -73,20 +73,44 @@ const OTHER: Readonly<Record<string, Check[]>> = {
   "PRV-MSG-03": [noMessage],
 };
 
+/** PRV-ROS-01: the reader's roster set is refused; it must hold roster 'get' and nothing more of the roster. */
+const READER: Readonly<Record<string, Check[]>> = {
+  "PRV-ROS-01": [roster("get")],
+};
+
+/**
+ * PRV-ROS-01: the messenger's roster get and set are refused; it holds no roster permission ('none' or none
+ * at all), but something the server advertises it (the scenario waits for the advertisement, as ejabberd
+ * registers a component's permissions only as it sends it).
+ */
+const MESSENGER: Readonly<Record<string, Check[]>> = {
+  "PRV-ROS-01": [roster("none"), (g) => (g.message === "outgoing" || (g.presence ?? "none") !== "none" || Object.keys(g.iq ?? {}).length ? undefined : "some permission other than roster, for the server to advertise (it has none)")],
+};
+
+/** The components a PRV-* scenario may cast, each with what its rows need of its grant, and what it is for when the target lacks it. */
+const COMPONENTS = [
+  ["managing", MANAGING, "the managing component"],
+  ["other", OTHER, "a second component with no delegation"],
+  ["reader", READER, "a component granted roster 'get' only"],
+  ["messenger", MESSENGER, "a component granted no roster permission"],
+] as const;
+
 const PRV = /^PRV-/;
 
 /**
- * Why this PRV-* scenario cannot run on the target's grants (`privileges.managing` / `.other`), or
+ * Why this PRV-* scenario cannot run on the target's components and grants (`privileges.managing`, `.other`, `.reader`, `.messenger`), or
  * undefined. A scenario of another specification, or a target without `privileges`, is not this
  * function's business (execute.ts does not run PRV-* scenarios on a target that does not declare XEP-0356).
  */
-export function privilegeUnsupported(scenario: Pick<Scenario, "requirements" | "cast">, target: Pick<ServerTarget, "privileges" | "delegations">, revision: 1 | 2): string | undefined {
+export function privilegeUnsupported(scenario: Pick<Scenario, "requirements" | "cast">, target: Pick<ServerTarget, "privileges" | "delegations"> & { components?: ServerTarget["components"] }, revision: 1 | 2): string | undefined {
   const grants = target.privileges;
   if (!grants || !scenario.requirements.some((r) => PRV.test(r))) return undefined;
   const ctx = { plain: target.delegations.plain.namespace, priv: privilegeNamespace(revision) };
   const cast = new Set(scenario.cast.filter((c) => c.kind === "component").map((c) => c.ref));
-  for (const [ref, table] of [["managing", MANAGING], ["other", OTHER]] as const) {
+  for (const [ref, table, what] of COMPONENTS) {
     if (!cast.has(ref)) continue;
+    // PRV-ROS-01's further components are optional: a target without one cannot run the scenario casting it
+    if (target.components && !target.components[ref]) return `target file has no components.${ref} (${what}), which ${scenario.requirements.find((r) => PRV.test(r))} needs`;
     const grant = grants[ref];
     const checks = scenario.requirements.flatMap((r) => (table[r] ?? []).map((check) => [r, check] as const));
     if (!checks.length) continue;

@@ -68,7 +68,7 @@ export function serverEnvironment(target: ServerTarget, version: ProtocolVersion
       }
       if (entry.kind === "component") {
         const credentials = target.components[entry.ref as keyof ServerTarget["components"]];
-        if (!credentials) throw new ScenarioError(`cast: no component '${entry.ref}' in the target (managing, other)`);
+        if (!credentials) throw new ScenarioError(`cast: no component '${entry.ref}' in the target (managing, other, reader, messenger)`);
         return new ComponentActor(
           entry.name,
           transcript,

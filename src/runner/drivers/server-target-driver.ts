@@ -54,7 +54,8 @@ export class ServerTargetDriver implements TargetDriver {
       ...(target.lanes ?? []).map((lane) => ({
         ...target,
         domain: lane.domain,
-        components: { managing: lane.components.managing, other: lane.components.other ?? target.components.other },
+        // reader and messenger (PRV-ROS-01) are the target's, shared by the lanes like a shared `other`
+        components: { ...target.components, managing: lane.components.managing, other: lane.components.other ?? target.components.other },
         lanes: undefined,
       })),
     ];
@@ -137,7 +138,7 @@ export class ServerTargetDriver implements TargetDriver {
    * one (the runner starts a scenario right after asking, and open() takes that lane before anything else
    * can), or, when all are taken, one held by a running scenario, so that the runner waits for a lane to
    * come free instead of starting a scenario that would wait in open(). A component the lanes share (the
-   * target's `other`, when a lane has none of its own) is still taken in turns, by its JID.
+   * target's `other`, when a lane has none of its own; `reader`, `messenger`) is still taken in turns, by its JID.
    */
   exclusiveResources(scenario: Scenario): string[] {
     const components = scenario.cast.filter((c) => c.kind === "component");
