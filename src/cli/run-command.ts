@@ -48,7 +48,9 @@ export async function runCommand(args: string[]): Promise<number> {
   const suitesEarly = launchRole ? scenariosByRole([launchRole], values.scenarios) : undefined;
   suitesEarly?.catch(() => undefined); // its error, if any, is thrown below, after the launch
   if (launchRole) loadReportWriters().catch(() => undefined);
-  const launched = values.launch ? await launch(values.launch) : undefined;
+  const selectedSpecs = values.spec === undefined ? undefined : (parseSpecOption(values.spec) ?? badSpec(values.spec));
+  // XEP-0356's module is loaded when the run checks it, left out when it does not; unselected, the launcher decides.
+  const launched = values.launch ? await launch(values.launch, selectedSpecs && selectedSpecs.includes("0356")) : undefined;
   // Loaded only for the kind of run asked for: a target file (its schema validator), the launchers, the mocks.
   const target = values.target ? await (await import("../target/load.js")).loadTargetFile(values.target) : launched?.target;
   if (target && values["mock-fault"]?.length) throw new UsageError("--mock-fault applies to the embedded mocks, not to a --target");
@@ -56,7 +58,7 @@ export async function runCommand(args: string[]): Promise<number> {
   if (target && stepTimeout) target.timeouts.step = stepTimeout;
   const roles: Role[] = launched ? [launched.role] : target ? [target.role] : !roleOption || roleOption === "both" ? ["server", "component"] : [roleOption];
   const faults = await splitFaults(values["mock-fault"] ?? []);
-  const specs = values.spec === undefined ? undefined : (parseSpecOption(values.spec) ?? badSpec(values.spec));
+  const specs = selectedSpecs;
 
   const plans: RolePlan[] = [];
   const suites = await (suitesEarly ?? scenariosByRole(roles, values.scenarios)).catch(async (err: unknown) => {
@@ -224,7 +226,7 @@ interface Launched {
  * pinned root of a newer version (prepared on first use); it is stopped when its driver closes (also on
  * failure and Ctrl-C). A missing package or an unknown version is a usage error naming what to do.
  */
-async function launch(text: string): Promise<Launched> {
+async function launch(text: string, privileges: boolean | undefined): Promise<Launched> {
   const [{ LauncherMissingError, launchers }, { componentLaunchers, launchedComponentDriver }, { launchLabel, prepareLaunch, resolveLaunch, systemVersionMismatch }, { ServerTargetDriver }] = await Promise.all([
     import("../launchers/index.js"),
     import("../launchers/component-launchers.js"),
@@ -234,7 +236,7 @@ async function launch(text: string): Promise<Launched> {
   const wanted = resolveLaunch(text);
   const mismatch = text.includes("@") ? await systemVersionMismatch(wanted) : undefined;
   if (mismatch) throw new UsageError(mismatch);
-  const options = { rootVersion: wanted.source === "root" ? wanted.version : undefined };
+  const options = { rootVersion: wanted.source === "root" ? wanted.version : undefined, privileges };
   const missing = wanted.role === "component" ? componentLaunchers[wanted.name]?.missing?.(options) : launchers[wanted.name].missing(options);
   if (missing) throw new UsageError(missing);
   await prepareLaunch(wanted);

@@ -89,19 +89,13 @@ export function privilegeBreaksDelegation(version: string): boolean {
   return privilegeRevision(version) === 2;
 }
 
-/** `XEP0355_EJABBERD_PRIVILEGE=1|0`: load mod_privilege or not, whatever the version's default. */
-export const PRIVILEGE_ENV = "XEP0355_EJABBERD_PRIVILEGE";
-
 /**
- * Whether a launch loads mod_privilege (and the target declares XEP-0356): by default where it leaves
- * XEP-0355 alone (23.01), not where it breaks delegation (24.12: its XEP-0355 verdicts would be
- * mod_privilege's); PRIVILEGE_ENV overrides either way.
+ * Whether a launch loads mod_privilege (and the target declares XEP-0356): as asked (LaunchOptions.privileges,
+ * from `run --spec`), else where it leaves XEP-0355 alone (23.01), not where it breaks delegation (24.12:
+ * its XEP-0355 verdicts would be mod_privilege's).
  */
-export function loadsPrivilege(version: string, env: NodeJS.ProcessEnv = process.env): boolean {
-  const asked = env[PRIVILEGE_ENV];
-  if (asked === "1") return true;
-  if (asked === "0") return false;
-  return !privilegeBreaksDelegation(version);
+export function loadsPrivilege(version: string, asked?: boolean): boolean {
+  return asked ?? !privilegeBreaksDelegation(version);
 }
 
 /**
@@ -386,6 +380,8 @@ export function ejabberdTarget(
     readerComponent?: number;
     messengerComponent?: number;
   },
+  /** LaunchOptions.privileges: load mod_privilege (true), not (false), or as the version goes (loadsPrivilege). */
+  privileges?: boolean,
 ): ServerTarget {
   const target = baseTarget("ejabberd", ports, {
     version: protocolVersion(version),
@@ -399,7 +395,7 @@ export function ejabberdTarget(
     // not configurable) ends in an error to the sender (SRV-UNA-02), plus twice the step timeout for it to arrive.
     timeouts: { step: 1500, quiet: 400, connect: 5000, giveUp: 32_000 + 3000 },
   }, 1 + (ports.laneComponents?.length ?? 0));
-  if (loadsPrivilege(version)) target.privileges = ejabberdPrivileges(privilegeRevision(version));
+  if (loadsPrivilege(version, privileges)) target.privileges = ejabberdPrivileges(privilegeRevision(version));
   if (target.components.other) target.components.other.port = ports.otherComponent;
   // PRV-ROS-01: one listener each, like every component (serviceListener)
   if (target.privileges && ports.readerComponent !== undefined) target.components.reader = { jid: `reader.${DOMAIN}`, secret: secret(), port: ports.readerComponent };
@@ -450,9 +446,13 @@ async function launch(options: LaunchOptions = {}): Promise<LaunchedServer> {
  * no lane is advertised anything, so there is no lane revision to compare; the run shows what it does.
  */
 async function settle(target: ServerTarget, version: string): Promise<string> {
-  if (!target.privileges || !privilegeBreaksDelegation(version)) return settleLanes(target);
+  if (!privilegeBreaksDelegation(version)) return settleLanes(target);
+  if (!target.privileges) {
+    const detection = await settleLanes(target);
+    return `${detection}; mod_privilege not loaded: with it, ejabberd ${version.replace(/-[^-]+$/, "")} drops the components' unwrapped IQs, delegation's included (--spec 0356 or all loads it)`;
+  }
   const [detection] = await Promise.all([settleWireVersion(target), primeLanes(target)]);
-  return `${detection}; mod_privilege loaded (${PRIVILEGE_ENV}=1): ejabberd ${version.replace(/-[^-]+$/, "")} then drops the components' unwrapped IQs, delegation's included`;
+  return `${detection}; mod_privilege loaded (--spec selects XEP-0356): ejabberd ${version.replace(/-[^-]+$/, "")} then drops the components' unwrapped IQs, delegation's included`;
 }
 
 async function launchOnce(install: EjabberdInstall, options: LaunchOptions): Promise<Omit<LaunchedServer, "protocolDetection">> {
@@ -463,7 +463,7 @@ async function launchOnce(install: EjabberdInstall, options: LaunchOptions): Pro
   try {
     const lanes = options.lanes ?? LANES;
     const [c2s, component, otherComponent, http, dist, readerComponent, messengerComponent, ...laneComponents] = await freePorts(7 + (lanes - 1));
-    const target = ejabberdTarget(install.version, { c2s, component, otherComponent, laneComponents, readerComponent, messengerComponent });
+    const target = ejabberdTarget(install.version, { c2s, component, otherComponent, laneComponents, readerComponent, messengerComponent }, options.privileges);
     const logs = await logDirFor(server.dir, options.logDir);
     const cfg = path.join(server.dir, "ejabberd.yml");
     // every stanza at debug level only when the logs are kept: otherwise it is CPU for a file deleted at stop()

@@ -18,6 +18,12 @@ export interface LaunchOptions {
    * and real-client recordings; the suite's runs leave it off (its xmpp.js clients would enable them).
    */
   clientModules?: boolean;
+  /**
+   * XEP-0356: load the server's privilege module (mod_privilege) and declare its grants in the target
+   * (`run --spec`: true when XEP-0356 is selected, false when it is not); default: the launcher's own
+   * choice (on, except ejabberd 24.12, whose mod_privilege breaks delegation: docs/findings/ejabberd@24.12.md).
+   */
+  privileges?: boolean;
 }
 
 export interface LaunchedServer {

@@ -184,7 +184,8 @@ ${snippet(target)}`;
 }
 
 /** The target a launched Prosody is tested as, fresh secrets each time (also `xep0355 snippet prosody --full`). */
-export function prosodyTarget(ports: { c2s: number; component: number }, lanes = 1): ServerTarget {
+/** `privileges` (LaunchOptions.privileges): false leaves mod_privilege out, and XEP-0356 undeclared; Prosody's default loads it. */
+export function prosodyTarget(ports: { c2s: number; component: number }, lanes = 1, privileges = true): ServerTarget {
   const target = baseTarget("Prosody", ports, {
     version: 2,
     delegations: {
@@ -198,6 +199,7 @@ export function prosodyTarget(ports: { c2s: number; component: number }, lanes =
     // entity's disconnection, which takes milliseconds too. Twice the step timeout of silence is the evidence.
     timeouts: { step: 1500, quiet: 400, connect: 5000, giveUp: 3000 },
   }, lanes);
+  if (!privileges) return target;
   // XEP-0356 (PRV-ROS-01): two more components, shared by the lanes like `other`
   const components = { ...target.components, reader: { jid: `reader.${DOMAIN}`, secret: secret() }, messenger: { jid: `messenger.${DOMAIN}`, secret: secret() } };
   return { ...target, components, privileges: structuredClone(PROSODY_PRIVILEGES) };
@@ -277,7 +279,7 @@ async function launchOnce(install: ProsodyInstall, options: LaunchOptions): Prom
   try {
     const [c2s, s2s, component, http] = await freePorts(4);
     const ports: Ports = { c2s, s2s, component, http };
-    const target = prosodyTarget(ports, options.lanes ?? LANES);
+    const target = prosodyTarget(ports, options.lanes ?? LANES, options.privileges ?? true);
     const logs = await logDirFor(server.dir, options.logDir);
     const cfg = path.join(server.dir, "prosody.cfg.lua");
     await fs.promises.mkdir(path.join(server.dir, "certs"));
