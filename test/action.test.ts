@@ -475,8 +475,12 @@ describe(".github/workflows/ci.yml", () => {
 
     it("has one job per target@version the suite can launch, none twice, and does not stop the others on a failure", () => {
       const { job, entries } = launchedJob();
-      const targets = entries.map((e) => String(e.target));
+      // A further job per --spec configuration of the same target (ejabberd 24.12 with mod_privilege), each once.
+      const targets = entries.filter((e) => !e.spec).map((e) => String(e.target));
       expect([...targets].sort()).toEqual(LAUNCHABLE.map(launchLabel).sort());
+      const configured = entries.filter((e) => e.spec).map((e) => `${String(e.target)} --spec ${String(e.spec)}`);
+      expect(new Set(configured).size).toBe(configured.length);
+      for (const entry of entries.filter((e) => e.spec)) expect(LAUNCHABLE.map(launchLabel)).toContain(entry.target);
       expect(job.strategy?.["fail-fast"]).toBe(false);
     });
 
@@ -515,7 +519,9 @@ describe(".github/workflows/ci.yml", () => {
       expect(String(action.with?.launch)).toBe("${{ matrix.target }}");
       for (const entry of entries) {
         const wanted = LAUNCHABLE.find((v) => launchLabel(v) === entry.target)!;
-        expect(entry.expected).toBe(`suites/expected/${wanted.source === "system" ? wanted.name : launchLabel(wanted)}.json`);
+        // a --spec configuration has its own pins: NAME@VERSION+privilege.json (XEP-0356's module loaded)
+        const suffix = entry.spec ? "+privilege" : "";
+        expect(entry.expected).toBe(`suites/expected/${wanted.source === "system" ? wanted.name : launchLabel(wanted)}${suffix}.json`);
       }
     });
   });
