@@ -1,3 +1,4 @@
+import { SlotPool } from "./slot-pool.js";
 import type { Need, Scenario } from "../../scenario/model.js";
 import type { ComponentLauncher, ComponentLaunchOptions, LaunchedComponent } from "../../launchers/component-launcher.js";
 import type { ScenarioEnvironment, TargetDescription, TargetDriver } from "../environment.js";
@@ -48,8 +49,7 @@ export class LaunchedComponentDriver implements TargetDriver {
   readonly role = "component";
   readonly timings: LaunchedRunTimings = {};
   private readonly instances: Instance[] = [];
-  private readonly free: number[] = [];
-  private readonly waiting: ((index: number) => void)[] = [];
+  private readonly slots = new SlotPool();
   private preparedAt = 0;
   private closing: Promise<void> | undefined;
 
@@ -97,7 +97,7 @@ export class LaunchedComponentDriver implements TargetDriver {
     const connecting = Date.now();
     // all at once: each one's start-up (about 0.5 s of CPU for libervia-pubsub) overlaps the others'
     const [description] = await Promise.all(this.instances.map((instance) => this.connect(instance)));
-    this.free.push(...this.instances.map((_, i) => i));
+    this.slots.fill(this.instances.length);
     this.timings.connectMs = Date.now() - connecting;
     this.preparedAt = Date.now();
     this.timings.prepareMs = this.preparedAt - began;
@@ -145,15 +145,15 @@ export class LaunchedComponentDriver implements TargetDriver {
   async open(scenario: Scenario, uid: string): Promise<ScenarioEnvironment> {
     if (this.instances.length === 0) throw new Error("LaunchedComponentDriver.open() before prepare()");
     if (scenario.fresh) return this.openFresh(scenario, uid);
-    const index = await this.take();
+    const index = await this.slots.take();
     const instance = this.instances[index];
     try {
       if (instance.died) throw new Error(`${this.launcher.name} is no longer running: ${instance.died}`);
       const env = await instance.inner.open(scenario, uid);
       const closeScenario = env.close;
-      return { ...env, close: async () => closeScenario().finally(() => this.giveBack(index)) };
+      return { ...env, close: async () => closeScenario().finally(() => this.slots.giveBack(index)) };
     } catch (err) {
-      this.giveBack(index);
+      this.slots.giveBack(index);
       throw err;
     }
   }
@@ -191,22 +191,7 @@ export class LaunchedComponentDriver implements TargetDriver {
    */
   exclusiveResources(scenario: Scenario): string[] {
     if (scenario.fresh) return [`fresh:${scenario.id}`];
-    return [`instance:${this.free.length ? Math.min(...this.free) : 0}`];
-  }
-
-  private take(): Promise<number> {
-    if (this.free.length) {
-      const index = Math.min(...this.free);
-      this.free.splice(this.free.indexOf(index), 1);
-      return Promise.resolve(index);
-    }
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  private giveBack(index: number): void {
-    const next = this.waiting.shift();
-    if (next) next(index);
-    else this.free.push(index);
+    return [`instance:${this.slots.next()}`];
   }
 
   /** Listeners, components, database, files; idempotent; never throws. */
@@ -224,7 +209,7 @@ export class LaunchedComponentDriver implements TargetDriver {
 
   private async stopAll(): Promise<void> {
     const instances = this.instances.splice(0);
-    this.free.length = 0;
+    this.slots.clear();
     await Promise.all(
       instances.map((i) =>
         i.inner.close().catch(() => {

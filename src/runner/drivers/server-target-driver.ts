@@ -1,3 +1,4 @@
+import { SlotPool } from "./slot-pool.js";
 import { Transcript } from "../../actors/transcript.js";
 import { registerTargetSecrets } from "../../record/redact.js";
 import { ClientActor } from "../../actors/client-actor.js";
@@ -39,8 +40,7 @@ export class ServerTargetDriver implements TargetDriver {
   private privilegeVersion: ProtocolVersion = 2;
   /** One target per lane, the target itself first: its domain, its components. */
   private readonly lanes: ServerTarget[];
-  private readonly freeLanes: number[];
-  private readonly laneWaiters: ((lane: number) => void)[] = [];
+  private readonly lanePool = new SlotPool();
 
   constructor(
     private readonly target: ServerTarget,
@@ -59,7 +59,7 @@ export class ServerTargetDriver implements TargetDriver {
         lanes: undefined,
       })),
     ];
-    this.freeLanes = this.lanes.map((_, i) => i);
+    this.lanePool.fill(this.lanes.length);
   }
 
   async prepare(): Promise<TargetDescription> {
@@ -127,9 +127,9 @@ export class ServerTargetDriver implements TargetDriver {
     const lacking = privilegeUnsupported(scenario, this.target, this.privilegeVersion);
     if (lacking) throw new NotSupportedError(lacking);
     if (!this.laned(scenario)) return serverEnvironment(this.target, this.version, async () => undefined, undefined, this.privilegeVersion);
-    const lane = await this.takeLane();
+    const lane = await this.lanePool.take();
     // given back once the scenario's actors are gone (run-scenario disposes them before closing the environment)
-    return serverEnvironment(this.lanes[lane], this.version, async () => this.giveBackLane(lane), undefined, this.privilegeVersion);
+    return serverEnvironment(this.lanes[lane], this.version, async () => this.lanePool.giveBack(lane), undefined, this.privilegeVersion);
   }
 
   /**
@@ -144,7 +144,7 @@ export class ServerTargetDriver implements TargetDriver {
     const components = scenario.cast.filter((c) => c.kind === "component");
     if (this.lanes.length === 1) return components.map((c) => `component:${c.ref}`);
     if (!this.laned(scenario)) return [];
-    const lane = this.freeLanes.length ? Math.min(...this.freeLanes) : 0;
+    const lane = this.lanePool.next();
     const shared = components
       .filter((c) => c.ref !== "managing")
       .map((c) => `component:${this.lanes[lane].components[c.ref as keyof ServerTarget["components"]]?.jid ?? c.ref}`);
@@ -153,22 +153,6 @@ export class ServerTargetDriver implements TargetDriver {
 
   private laned(scenario: Scenario): boolean {
     return this.lanes.length > 1 && scenario.cast.some((c) => c.kind === "component");
-  }
-
-  /** The lowest free lane, or the first one given back (more scenarios at once than lanes). */
-  private takeLane(): Promise<number> {
-    if (this.freeLanes.length) {
-      const lane = Math.min(...this.freeLanes);
-      this.freeLanes.splice(this.freeLanes.indexOf(lane), 1);
-      return Promise.resolve(lane);
-    }
-    return new Promise((resolve) => this.laneWaiters.push(resolve));
-  }
-
-  private giveBackLane(lane: number): void {
-    const waiter = this.laneWaiters.shift();
-    if (waiter) waiter(lane);
-    else this.freeLanes.push(lane);
   }
 
   close(): Promise<void> {
