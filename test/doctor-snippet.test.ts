@@ -32,6 +32,26 @@ function targetFile(mock: MockServer, overrides: { managingSecret?: string; juli
   };
 }
 
+/** The mock's target file with PRV-ROS-01's reader and messenger and the mock's own grants (mocks/server/options.ts). */
+function privilegedTargetFile(mock: MockServer, overrides: { readerSecret?: string } = {}) {
+  const o = mock.options;
+  const base = targetFile(mock);
+  return {
+    ...base,
+    components: {
+      ...base.components,
+      reader: { jid: "reader.capulet.test", secret: overrides.readerSecret ?? o.components["reader.capulet.test"] },
+      messenger: { jid: "messenger.capulet.test", secret: o.components["messenger.capulet.test"] },
+    },
+    privileges: {
+      managing: o.privileges["pubsub.capulet.test"],
+      other: o.privileges["other.capulet.test"],
+      reader: o.privileges["reader.capulet.test"],
+      messenger: o.privileges["messenger.capulet.test"],
+    },
+  };
+}
+
 async function file(name: string, content: unknown): Promise<string> {
   const path = join(dir, name);
   await writeFile(path, JSON.stringify(content));
@@ -94,6 +114,39 @@ describe("xep0355 doctor", () => {
     expect((await cli(["doctor", "--target", target, "--strict"])).code).toBe(1);
   });
 
+  it("XEP-0356: checks the reader's and messenger's secrets like the others, and that the privileges name declared components", async () => {
+    const r = await cli(["doctor", "--target", await file("privileged.json", privilegedTargetFile(server))]);
+    expect(r.stdout).toMatch(/ok {4}component reader.capulet.test: secret accepted\n/);
+    expect(r.stdout).toMatch(/ok {4}component messenger.capulet.test: secret accepted\n/);
+    expect(r.stdout).toMatch(/ok {4}privileges name the target file's components \(XEP-0356\) — grants for pubsub.capulet.test, other.capulet.test, reader.capulet.test, messenger.capulet.test\n/);
+    expect(r.stdout).toContain("target ready: no set-up problem\n");
+    expect(r.code).toBe(0);
+  });
+
+  it("XEP-0356: a wrong reader secret is a set-up problem, with the fix, and the secret is not printed", async () => {
+    const r = await cli(["doctor", "--target", await file("bad-reader.json", privilegedTargetFile(server, { readerSecret: "wrong-reader-secret-9" }))]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/FAIL {2}component reader.capulet.test: secret accepted — the server refused the handshake: not-authorized/);
+    expect(r.stdout).toMatch(/fix: give the component reader.capulet.test the secret of components.reader.secret/);
+    expect(r.stdout.match(/FAIL/g)).toHaveLength(1);
+    expect(r.stdout + r.stderr).not.toContain("wrong-reader-secret-9");
+  });
+
+  it("XEP-0356: a grant for a component the file does not declare, or a reader without a grant, is a set-up problem (checked without the server)", async () => {
+    const { messenger: _messenger, ...components } = privilegedTargetFile(server).components;
+    const undeclared = await cli(["doctor", "--target", await file("undeclared.json", { ...privilegedTargetFile(server), components })]);
+    expect(undeclared.code).toBe(3);
+    expect(undeclared.stdout).toMatch(/FAIL {2}privileges name the target file's components \(XEP-0356\) — privileges.messenger grants a component the target file does not declare\n {8}fix: add components.messenger \(a component granted no roster permission: .*\), or remove privileges.messenger\n/);
+    const { reader: _reader, ...grants } = privilegedTargetFile(server).privileges;
+    const ungranted = await cli(["doctor", "--target", await file("ungranted.json", { ...privilegedTargetFile(server), privileges: grants })]);
+    expect(ungranted.code).toBe(3);
+    expect(ungranted.stdout).toMatch(/FAIL {2}privileges name .* — components.reader has no grant in privileges: its PRV-ROS-01 scenario could not run\n {8}fix: add privileges.reader .*, or remove components.reader\n/);
+    // the file against itself: also when nothing listens
+    const offline = await cli(["doctor", "--target", await file("offline.json", { ...privilegedTargetFile(server), privileges: grants, c2sPort: 9, componentPort: 9 })]);
+    expect(offline.stdout).toMatch(/FAIL {2}privileges name /);
+    expect(offline.stdout.match(/FAIL/g)).toHaveLength(2); // and the c2s port
+  });
+
   it("an invalid target file is a set-up problem: exit 3 with the field and a did-you-mean", async () => {
     const r = await cli(["doctor", "--target", await file("typo.json", { ...targetFile(server), featurs: { filtering: true } })]);
     expect(r.code).toBe(3);
@@ -126,7 +179,7 @@ describe("xep0355 snippet", () => {
 });
 
 describe("xep0355 snippet --full", () => {
-  const secretsOf = (t: ServerTarget) => [t.accounts.juliet.password, t.accounts.romeo.password, t.components.managing.secret, t.components.other!.secret];
+  const secretsOf = (t: ServerTarget) => [t.accounts.juliet.password, t.accounts.romeo.password, ...Object.values(t.components).map((c) => c!.secret)];
 
   it.each(["prosody", "ejabberd"] as const)("%s: writes a complete loopback configuration and its target file; secrets only in files only the user reads", async (name) => {
     const out = join(dir, `full-${name}`);
@@ -156,6 +209,32 @@ describe("xep0355 snippet --full", () => {
       expect(config).toContain("starttls_required: false");
       expect(target.components.other?.port).toBeGreaterThan(0);
     }
+    // XEP-0356 as the launcher configures it (system ejabberd 23.01: mod_privilege loaded): PRV-ROS-01's reader and
+    // messenger, each on a listener of its own, with their grants
+    expect(target.privileges).toMatchObject({ reader: { roster: "get" }, messenger: { message: "outgoing" } });
+    expect(target.components).toMatchObject({ reader: { jid: "reader.capulet.test" }, messenger: { jid: "messenger.capulet.test" } });
+    for (const key of ["reader", "messenger"] as const) expect(config).toContain(target.components[key]!.jid);
+    if (name === "ejabberd") {
+      const ports = Object.values(target.components).map((c) => c!.port ?? target.componentPort);
+      expect(new Set(ports).size).toBe(4);
+      expect(config).toMatch(/privilege_1_roster_get:\n {4}server: \["reader.capulet.test"\]/);
+      expect(config).toMatch(/privilege_1_message_outgoing:\n {4}server: \["pubsub.capulet.test", "messenger.capulet.test"\]/);
+      expect(start).toContain(`reader.capulet.test 127.0.0.1:${target.components.reader!.port}`);
+    }
+  });
+
+  it("ejabberd with --target: a component without a port of its own gets one (a shared listener routes it the others' traffic)", async () => {
+    const given = { ...privilegedTargetFile(server), host: "127.0.0.1" };
+    const out = join(dir, "full-ejabberd-given");
+    const r = await cli(["snippet", "ejabberd", "--full", "--target", await file("given-ejabberd.json", given), "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    const target = (await loadTargetFile(join(out, "target.json"))) as ServerTarget;
+    const ports = Object.values(target.components).map((c) => c!.port ?? target.componentPort);
+    expect(new Set(ports).size).toBe(4);
+    expect(target.components.managing.port).toBeUndefined();
+    expect(target.privileges).toEqual(given.privileges);
+    const config = await readFile(join(out, "ejabberd.yml"), "utf8");
+    expect(config).toMatch(/privilege_1_roster_get:\n {4}server: \["reader.capulet.test"\]/);
   });
 
   it("takes the target file's accounts, secrets and ports with --target", async () => {

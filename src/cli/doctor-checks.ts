@@ -53,7 +53,8 @@ export function serverChecks(t: ServerTarget): Check[] {
   const client = (username: string, password: string, domain = t.domain) =>
     new ClientActor(`doctor-${username}`, new Transcript(), { host: t.host, port: t.c2sPort, domain, connectTimeoutMs: timeout }, { username, password }, `doctor-${process.pid}`);
   const portOf = (c: ComponentCredentials) => c.port ?? t.componentPort;
-  const components = (["managing", "other"] as const).flatMap((key) => (t.components[key] ? [{ key, credentials: t.components[key]! }] : []));
+  // PRV-ROS-01's reader and messenger are checked like the others: a wrong secret would make those scenarios error
+  const components = COMPONENT_KEYS.flatMap((key) => (t.components[key] ? [{ key, credentials: t.components[key]! }] : []));
   const ports = [...new Set(components.map((c) => portOf(c.credentials)))];
   const register = (ctx: DoctorContext, who: string, domain: string, password: string) =>
     advice(ctx, {
@@ -173,8 +174,48 @@ export function serverChecks(t: ServerTarget): Check[] {
       fix: () => `the server must answer an XEP-0114 stream header on this port: is it the component port?`,
     });
   }
+  if (t.privileges) list.push(privilegesCheck(t));
   list.push(advertisementCheck(t), discoFinding(t));
   return list;
+}
+
+const COMPONENT_KEYS = ["managing", "other", "reader", "messenger"] as const;
+
+/**
+ * XEP-0356: every grant of `privileges` is for a component the target file declares, and PRV-ROS-01's reader
+ * and messenger have grants (without them their scenarios are not-supported, src/runner/drivers/privilege-needs.ts).
+ * The file against itself: no connection.
+ */
+function privilegesCheck(t: ServerTarget): Check {
+  const grants = t.privileges!;
+  const what = { other: "a second component with no delegation", reader: "a component granted roster 'get' only", messenger: "a component granted no roster permission" } as const;
+  return {
+    id: "privileges",
+    name: "privileges name the target file's components (XEP-0356)",
+    needs: [],
+    run: async () => {
+      const keys = ["other", "reader", "messenger"] as const;
+      const undeclared = keys.filter((key) => grants[key] && !t.components[key]);
+      const ungranted = (["reader", "messenger"] as const).filter((key) => t.components[key] && !grants[key]);
+      if (undeclared.length) {
+        const list = undeclared.map((key) => `privileges.${key}`).join(", ");
+        const fix = undeclared
+          .map((key) => `add components.${key} (${what[key]}: its JID and secret, as the server's configuration declares it and grants it privileges.${key}), or remove privileges.${key}`)
+          .join("; ");
+        return { kind: "problem", detail: `${list} grant${undeclared.length > 1 ? "" : "s"} a component the target file does not declare`, fix };
+      }
+      if (ungranted.length) {
+        const list = ungranted.map((key) => `components.${key}`).join(", ");
+        const fix = ungranted
+          .map((key) => `add privileges.${key} with what the server's configuration grants ${t.components[key]!.jid} (${what[key]}; docs/target-file.md), or remove components.${key}`)
+          .join("; ");
+        return { kind: "problem", detail: `${list} ha${ungranted.length > 1 ? "ve" : "s"} no grant in privileges: its PRV-ROS-01 scenario could not run`, fix };
+      }
+      const granted = ["managing", ...keys.filter((key) => grants[key])].map((key) => t.components[key as (typeof COMPONENT_KEYS)[number]]!.jid);
+      return ok(`grants for ${granted.join(", ")}`);
+    },
+    fix: () => "the target file's privileges and components (docs/target-file.md)",
+  };
 }
 
 /** The delegations reach the managing component; when they do not, a probe tells the server's configuration mistake. */

@@ -6,9 +6,11 @@ import { serverChecks, type Check, type DoctorContext, type Outcome } from "./do
 export const DOCTOR_HELP = `xep0355 doctor --target FILE — check a server target before a run, step by step
 
 Checks the set-up: the c2s and component ports answer, a login without TLS is offered, the
-accounts log in (on the undelegated domain too), each component secret is accepted and the
-delegations are advertised to the managing component. A failed check says what to change; a
-check that could not run because an earlier one failed says so and gives no advice of its own.
+accounts log in (on the undelegated domain too), each component secret is accepted (XEP-0356's
+reader and messenger too), the delegations are advertised to the managing component, and, when
+the target declares privileges, each grant is for a component the file declares and the reader
+and messenger have one. A failed check says what to change; a check that could not run because
+an earlier one failed says so and gives no advice of its own.
 
 What the server does against the specification (e.g. SRV-DSC-01: no delegation namespace in
 its disco#info) is a conformance finding, not a set-up problem: listed, and left to the run.

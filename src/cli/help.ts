@@ -8,8 +8,9 @@ Usage:
   xep0355 serve prosody|ejabberd[@VERSION]|mock-server|mock-component   keep one server or managing entity running, for manual interop
   xep0355 snippet prosody|ejabberd [--target FILE] [--full [--out DIR]]   server configuration for a target file,
                                or (--full) a complete loopback server and its target file (docs/own-server.md)
-  xep0355 doctor --target FILE set-up problems of a server target (exit 3, with a fix), apart from conformance findings
-  xep0355 record --listen PORT --upstream HOST:PORT   proxy a live session and write it as a scenario
+  xep0355 doctor --target FILE set-up problems of a server target (exit 3, with a fix), apart from conformance findings:
+                               ports, logins, every component's secret (XEP-0356's reader and messenger too), privileges
+  xep0355 record --target FILE | --listen PORT --upstream HOST:PORT   proxy a live session and write it as a scenario
   xep0355 replay FILE (--target FILE | --against mock-server)   run one scenario script against a target
   xep0355 minimize FILE (--target FILE | --against …)  shrink a failing script to the steps that matter
   xep0355 bench [options]      load benchmark: delegated vs plain IQs through one server

@@ -2,8 +2,9 @@ import { writeFile } from "node:fs/promises";
 import { parseCommandArgs } from "./args.js";
 import { RecordingProxy, type ProxyRoute } from "../record/proxy.js";
 import type { RecordedConnection, RecordedEvent } from "../record/recording.js";
-import { writeScript } from "../record/script-writer.js";
+import { writeScript, type KnownComponents } from "../record/script-writer.js";
 import { loadTargetFile } from "../target/load.js";
+import type { ComponentCredentials } from "../target/types.js";
 import { EXIT, UsageError } from "./errors.js";
 
 export const RECORD_HELP = `xep0355 record — record a live session through a transparent proxy, as a scenario script
@@ -13,19 +14,23 @@ Usage:
   xep0355 record --listen PORT --upstream HOST:PORT [--listen PORT2 --upstream HOST2:PORT2 ...] [--out FILE]
 
 Put the proxy in front of a server's component port AND its c2s port (--target does both, from a
-server target file such as the one 'xep0355 serve prosody' writes), point the managing component
-and the clients at the proxy, and use them as usual. A recording of the c2s port alone has no
+server target file such as the one 'xep0355 serve prosody' writes, and proxies each component port
+of its own too, on a free port: ejabberd has one listener per component), point the managing
+component and the clients at the proxy, and use them as usual. A recording of the c2s port alone has no
 managing entity: its script tests no delegation. Bytes pass through unchanged; both XML streams
 are parsed on the side. On Ctrl-C (or, with --once, when the clients are done) the
-session is written as a server-role scenario: one actor per connection (the component that gets
-the delegation advertisement is 'me', a second one 'other', clients by account: juliet, romeo),
+session is written as a server-role scenario: one actor per connection (with --target, components
+by the target's JIDs: 'me', 'other', and XEP-0356's 'reader' and 'messenger'; else the component
+that gets the delegation advertisement is 'me', a second one 'other'; clients by account: juliet, romeo),
 one step per stanza in time order. Stream setup, SASL and the handshake are not written
 (credentials never are): replayed, 'X connects' logs in with the target file's credentials.
 
 Options:
-  --target FILE          proxy the c2s and the component port of the server this target file describes
+  --target FILE          proxy the c2s and the component port(s) of the server this target file describes
   --c2s-listen [HOST:]PORT, --component-listen [HOST:]PORT
-                         where the proxy listens for them with --target (default: free ports, printed)
+                         where the proxy listens for them with --target (default: free ports, printed);
+                         --component-listen is the managing component's port, a component's own port
+                         gets a free one on the same host (printed)
   --listen [HOST:]PORT   where the proxy listens (repeatable; default host 127.0.0.1)
   --upstream HOST:PORT   where the n-th --listen forwards to (repeatable, one per --listen)
   --out FILE             write the script there (default: stdout)
@@ -47,7 +52,7 @@ export async function recordCommand(args: string[]): Promise<number> {
     process.stdout.write(RECORD_HELP);
     return EXIT.compliant;
   }
-  const routes = await routesFrom(values);
+  const { routes, components } = await routesFrom(values);
 
   const log = values.quiet ? undefined : new LiveLog();
   const proxy = new RecordingProxy({ routes, onEvent: log ? (e, c) => log.event(e, c) : undefined });
@@ -58,7 +63,7 @@ export async function recordCommand(args: string[]): Promise<number> {
   }
   const addresses = proxy.addresses;
   addresses.forEach((a, i) =>
-    process.stderr.write(`proxying ${a.host}:${a.port} → ${routes[i].upstreamHost}:${routes[i].upstreamPort}${routes[i].label ? ` (${routes[i].label}: point ${routes[i].label === "c2s" ? "your clients" : "your managing component"} here)` : ""}\n`),
+    process.stderr.write(`proxying ${a.host}:${a.port} → ${routes[i].upstreamHost}:${routes[i].upstreamPort}${routes[i].label ? ` (${routes[i].label}: point ${routes[i].who} here)` : ""}\n`),
   );
   if (routes.length === 1) {
     process.stderr.write(
@@ -96,6 +101,7 @@ export async function recordCommand(args: string[]): Promise<number> {
     title: values.title?.replace(/\s+/g, " ").trim(),
     scrub: (t) => proxy.secrets.scrub(t),
     provenance,
+    components,
   });
   if (values.json) await writeFile(values.json, proxy.secrets.scrub(JSON.stringify(proxy.recording, null, 1)) + "\n");
   if (values.out) await writeFile(values.out, script.text);
@@ -175,9 +181,15 @@ class LiveLog {
   }
 }
 
-type Route = ProxyRoute & { label?: "c2s" | "component" };
+/** A route of --target, with what the user points at it. */
+type Route = ProxyRoute & { label?: string; who?: string };
 
-async function routesFrom(values: ReturnType<typeof parseOptions>["values"]): Promise<Route[]> {
+/**
+ * --target: the c2s port, the managing component's port and, where a component listens on a port of its own
+ * (ejabberd: one listener per component), that port too, on a free one. The components' JIDs name them in
+ * the script (ScriptOptions.components).
+ */
+async function routesFrom(values: ReturnType<typeof parseOptions>["values"]): Promise<{ routes: Route[]; components?: KnownComponents }> {
   const listens = values.listen ?? [];
   const upstreams = values.upstream ?? [];
   if (values.target) {
@@ -186,22 +198,37 @@ async function routesFrom(values: ReturnType<typeof parseOptions>["values"]): Pr
     if (target.role !== "server") throw new UsageError(`record --target ${values.target}: describes a component; record sits in front of a server`);
     const c2s = hostPort(values["c2s-listen"] ?? "0", "--c2s-listen", "127.0.0.1");
     const component = hostPort(values["component-listen"] ?? "0", "--component-listen", "127.0.0.1");
-    return [
-      { listenHost: c2s.host, listenPort: c2s.port, upstreamHost: target.host, upstreamPort: target.c2sPort, label: "c2s" },
-      { listenHost: component.host, listenPort: component.port, upstreamHost: target.host, upstreamPort: target.componentPort, label: "component" },
+    const portOf = (c: ComponentCredentials) => c.port ?? target.componentPort;
+    const managingPort = portOf(target.components.managing);
+    const own = new Map<number, string[]>();
+    for (const key of FURTHER_COMPONENTS) {
+      const c = target.components[key];
+      if (c && portOf(c) !== managingPort) own.set(portOf(c), [...(own.get(portOf(c)) ?? []), c.jid]);
+    }
+    const components: KnownComponents = { managing: target.components.managing.jid };
+    for (const key of FURTHER_COMPONENTS) if (target.components[key]) components[key] = target.components[key]!.jid;
+    const routes: Route[] = [
+      { listenHost: c2s.host, listenPort: c2s.port, upstreamHost: target.host, upstreamPort: target.c2sPort, label: "c2s", who: "your clients" },
+      { listenHost: component.host, listenPort: component.port, upstreamHost: target.host, upstreamPort: managingPort, label: "component", who: "your managing component" },
+      ...[...own].map(([port, jids]) => ({ listenHost: component.host, listenPort: 0, upstreamHost: target.host, upstreamPort: port, label: `component${jids.length > 1 ? "s" : ""} ${jids.join(", ")}`, who: jids.length > 1 ? "them" : "it" })),
     ];
+    return { routes, components };
   }
   if (values["c2s-listen"] || values["component-listen"]) throw new UsageError("record: --c2s-listen and --component-listen go with --target");
   if (listens.length === 0) throw new UsageError("record: give --target SERVER.json, or --listen PORT --upstream HOST:PORT (see xep0355 record --help)");
   if (listens.length !== upstreams.length) {
     throw new UsageError(`record: ${listens.length} --listen but ${upstreams.length} --upstream; give one --upstream per --listen, in the same order`);
   }
-  return listens.map((listen, i) => {
+  const routes = listens.map((listen, i) => {
     const l = hostPort(listen, "--listen", "127.0.0.1");
     const u = hostPort(upstreams[i], "--upstream");
     return { listenHost: l.host, listenPort: l.port, upstreamHost: u.host, upstreamPort: u.port };
   });
+  return { routes };
 }
+
+/** The target's components besides the managing one: they may listen on ports of their own. */
+const FURTHER_COMPONENTS = ["other", "reader", "messenger"] as const;
 
 function hostPort(text: string, option: string, defaultHost?: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text) ?? (defaultHost ? /^()()(\d+)$/.exec(text) : null);

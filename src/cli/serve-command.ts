@@ -6,6 +6,7 @@ import { COMPONENT_FAULTS, isComponentFault, startMockComponent, type MockCompon
 import { launchers, type LaunchedServer } from "../launchers/index.js";
 import { launchLabel, prepareLaunch, resolveLaunch, systemVersionMismatch } from "../launchers/versions.js";
 import { loadTargetFile } from "../target/load.js";
+import type { PrivilegeGrant } from "../protocol/privilege.js";
 import type { ServerTarget } from "../target/types.js";
 import { EXIT, TargetUnreachableError, UsageError } from "./errors.js";
 
@@ -18,10 +19,13 @@ Usage:
 
   prosody, ejabberd  a real server on loopback, started like 'run --launch' does (no TLS, plaintext auth,
                      accounts juliet and romeo, the managing component pubsub.capulet.test with its
-                     delegations; Prosody also loads carbons and stream management for real clients).
-                     Prints its ports, accounts and components, never a password or secret: those go to
+                     delegations, other.capulet.test, and with mod_privilege (XEP-0356) its grants and
+                     PRV-ROS-01's reader and messenger components; Prosody also loads carbons and stream
+                     management for real clients).
+                     Prints its ports, accounts, components and grants, never a password or secret: those go to
                      the target file (--out, default ./NAME.json), which works with run, record, replay.
-  mock-server        the embedded reference delegating server
+  mock-server        the embedded reference delegating server; prints its components (XEP-0356's reader and
+                     messenger included) and their grants, not their secrets (mocks/server/options.ts)
   mock-component     the embedded reference managing entity, connecting to a server's component port:
                      --target a server target file (its component port, managing JID and secret; --port N
                      to connect elsewhere, e.g. to 'xep0355 record'), or --config FILE with
@@ -86,6 +90,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       `  delegations: ${Object.entries(o.delegations)
         .map(([ns, d]) => `${ns} → ${d.jid}${d.attributes ? ` [${d.attributes.join(",")}]` : ""}${ns in server.delegation.effectiveDelegations() ? "" : " (refused: #rules 5)"}`)
         .join("; ")}`,
+      ...(Object.keys(o.privileges).length ? [`  privileges: ${grantsText(Object.entries(o.privileges))} (XEP-0356)`] : []),
       `  faults: ${faults.length ? faults.map((f) => `${f} (${SERVER_FAULTS[f as keyof typeof SERVER_FAULTS]})`).join("; ") : "none"}`,
       "Ctrl-C to stop.",
       "",
@@ -206,16 +211,28 @@ async function refuseToOverwrite(file: string): Promise<void> {
   throw new UsageError(`serve: ${file} exists and is not a target file an earlier 'xep0355 serve' wrote; give another --out FILE`);
 }
 
+/** What each component of a target is there for, in the line `serve` prints. */
+const ROLES = { managing: "managing entity", other: "no delegation", reader: "PRV-ROS-01: roster 'get' only", messenger: "PRV-ROS-01: no roster permission" } as const;
+
 function describeServer(server: LaunchedServer, label: string, file: string, logDir: string | undefined): string {
   const t = server.target;
   const accounts = Object.values(t.accounts).map((a) => `${a.username}@${t.domain}`);
-  const components = [t.components.managing, t.components.other].filter((c) => c !== undefined).map((c) => c.jid);
+  const keys = (["managing", "other", "reader", "messenger"] as const).filter((key) => t.components[key] !== undefined);
+  // ejabberd: one listener per component, so some have a port of their own
+  const components = keys.map((key) => {
+    const c = t.components[key]!;
+    return `${c.jid} (${ROLES[key]}${c.port !== undefined && c.port !== t.componentPort ? `, port ${c.port}` : ""})`;
+  });
+  const managing = t.components.managing.jid;
   const delegated = [t.delegations.plain, t.delegations.filtered].filter((d) => d !== undefined);
+  const privileges = t.privileges;
+  const granted = privileges ? keys.flatMap((key) => (privileges[key] ? [[t.components[key]!.jid, privileges[key]!] as const] : [])) : [];
   return [
     `${server.software} (${label}) on ${t.host}, domain ${t.domain}; ${server.protocolDetection}`,
     `  c2s:         ${t.host}:${t.c2sPort}  (no TLS, SASL PLAIN allowed: loopback only)  accounts: ${accounts.join(", ")}`,
-    `  components:  ${t.host}:${t.componentPort}  (XEP-0114)  ${components[0]} (managing entity)${components[1] ? `, ${components[1]}` : ""}`,
-    `  delegations: ${delegated.map((d) => `${d.namespace}${d.attributes?.length ? ` (filtering: ${d.attributes.join(", ")})` : ""}`).join("; ")} → ${components[0]}`,
+    `  components:  ${t.host}:${t.componentPort}  (XEP-0114)  ${components.join(", ")}`,
+    `  delegations: ${delegated.map((d) => `${d.namespace}${d.attributes?.length ? ` (filtering: ${d.attributes.join(", ")})` : ""}`).join("; ")} → ${managing}`,
+    ...(granted.length ? [`  privileges:  ${grantsText(granted)} (XEP-0356)`] : []),
     `  target file: ${file}  (passwords and secrets are there, not printed)`,
     ...(logDir ? [`  server logs: ${logDir}`] : []),
     `Record a session through it:   ${self()} record --target ${file} --c2s-listen 15222 --component-listen 15347 --once --out session.scenario`,
@@ -224,6 +241,17 @@ function describeServer(server: LaunchedServer, label: string, file: string, log
     "Ctrl-C to stop.",
     "",
   ].join("\n");
+}
+
+/** `pubsub.capulet.test: roster both, message outgoing, iq jabber:iq:version get; reader.capulet.test: roster get` */
+function grantsText(grants: (readonly [string, PrivilegeGrant])[]): string {
+  const one = (g: PrivilegeGrant) => {
+    const parts = (["roster", "message", "presence"] as const).filter((k) => g[k] !== undefined).map((k) => `${k} ${g[k]}`);
+    if (g.push !== undefined) parts.push(`push ${g.push}`);
+    for (const [ns, type] of Object.entries(g.iq ?? {})) parts.push(`iq ${ns} ${type}`);
+    return parts.join(", ") || "nothing";
+  };
+  return grants.map(([jid, g]) => `${jid}: ${one(g)}`).join("; ");
 }
 
 /** How this command was started, for lines to copy: ./bin/xep0355 from a clone, else xep0355 (installed). */

@@ -15,9 +15,10 @@ FILE (default: a placeholder target for example.org), to paste into an existing 
 Secrets are not printed: put those of FILE where the placeholders are.
 
 With --full: writes into DIR (default: ./xep0355-prosody or ./xep0355-ejabberd; it must not exist
-or be empty) a complete configuration for 127.0.0.1 — ports, SASL PLAIN without TLS, both components
-with their secrets, the delegations (a filtered one too), the second, undelegated hosted domain,
-the modules the suite needs — plus start.sh (creates the accounts and runs the server in the
+or be empty) a complete configuration for 127.0.0.1 — ports, SASL PLAIN without TLS, the components
+with their secrets (managing, other and XEP-0356's reader and messenger; ejabberd: a listener each),
+the delegations (a filtered one too), mod_privilege's grants (as 'run --launch' loads it: Prosody,
+ejabberd 23.01), the second, undelegated hosted domain, the modules the suite needs — plus start.sh (creates the accounts and runs the server in the
 foreground) and target.json, the matching target file. Without --target, fresh random secrets and
 free ports; with it, the file's. Secrets go into those files only (mode 0600), never to the console.
 See docs/own-server.md.

@@ -45,7 +45,8 @@ function forLoopback(given: ServerTarget | undefined, name: string): void {
 
 /**
  * Prosody with mod_delegation on 127.0.0.1, the launcher's own configuration (src/launchers/prosody.ts):
- * no TLS, SASL PLAIN on loopback, both components and every delegation; start.sh creates the accounts
+ * no TLS, SASL PLAIN on loopback, every component (PRV-ROS-01's reader and messenger too), every delegation
+ * and privilege; start.sh creates the accounts
  * (prosodyctl, idempotent) and runs Prosody in the foreground.
  */
 export async function prosodyFull(dir: string, given?: ServerTarget): Promise<FullConfig> {
@@ -78,16 +79,23 @@ export async function prosodyFull(dir: string, given?: ServerTarget): Promise<Fu
 
 /**
  * ejabberd on 127.0.0.1, the launcher's own configuration (src/launchers/ejabberd.ts): one component
- * listener each, mod_delegation on the delegating host only; start.sh runs the VM, creates the accounts
- * through the loopback HTTP API once it is up, and stops it on Ctrl-C.
+ * listener each (the reader and the messenger of PRV-ROS-01 too), mod_delegation and, as the launcher
+ * loads it for this version, mod_privilege on the delegating host only; start.sh runs the VM, creates
+ * the accounts through the loopback HTTP API once it is up, and stops it on Ctrl-C.
  */
 export async function ejabberdFull(dir: string, given?: ServerTarget): Promise<FullConfig> {
   forLoopback(given, "ejabberd");
   const install = findSystemInstall();
-  const [c2s, component, otherComponent, http, dist] = await freePorts(5);
-  const target = given ? structuredClone(given) : { ...ejabberdTarget(install?.version ?? "23.01", { c2s, component, otherComponent }), name: "my ejabberd (xep0355 snippet ejabberd --full)" };
-  // a connection authenticated on a listener is routed every host of it: the other component needs its own
-  if (target.components.other && target.components.other.port === undefined) target.components.other.port = otherComponent;
+  const [c2s, component, otherComponent, http, dist, readerComponent, messengerComponent] = await freePorts(7);
+  const target = given
+    ? structuredClone(given)
+    : { ...ejabberdTarget(install?.version ?? "23.01", { c2s, component, otherComponent, readerComponent, messengerComponent }), name: "my ejabberd (xep0355 snippet ejabberd --full)" };
+  // a connection authenticated on a listener is routed every host of it: each component needs its own
+  const own = { other: otherComponent, reader: readerComponent, messenger: messengerComponent } as const;
+  for (const key of ["other", "reader", "messenger"] as const) {
+    const c = target.components[key];
+    if (c && c.port === undefined) c.port = own[key];
+  }
   const cfg = join(dir, "ejabberd.yml");
   const node = `xep0355_${randomBytes(4).toString("hex")}@localhost`;
   const args = erlArgs(node, randomBytes(16).toString("hex"), dist, join(dir, "spool"));
@@ -112,7 +120,7 @@ export async function ejabberdFull(dir: string, given?: ServerTarget): Promise<F
     "done",
     "# the suite's accounts, on both hosted domains (an existing one is left as it is)",
     ...hostedAccounts(target).map((a) => `curl -s -X POST -d ${sh(JSON.stringify({ user: a.user, host: a.host, password: a.password }))} ${api}/register >/dev/null`),
-    `echo "ejabberd: c2s 127.0.0.1:${target.c2sPort}, components 127.0.0.1:${target.componentPort} and :${target.components.other?.port ?? target.componentPort}; logs in ${dir}; Ctrl-C stops it"`,
+    `echo "ejabberd: c2s 127.0.0.1:${target.c2sPort}, components ${componentPorts(target)}; logs in ${dir}; Ctrl-C stops it"`,
     "wait $VM",
     "",
   ].join("\n");
@@ -125,6 +133,16 @@ export async function ejabberdFull(dir: string, given?: ServerTarget): Promise<F
     target,
     start: join(dir, "start.sh"),
   };
+}
+
+/** Where each component of the target listens, for start.sh's greeting: `pubsub.capulet.test 127.0.0.1:5347, …`. */
+function componentPorts(t: ServerTarget): string {
+  return (["managing", "other", "reader", "messenger"] as const)
+    .flatMap((key) => {
+      const c = t.components[key];
+      return c ? [`${c.jid} 127.0.0.1:${c.port ?? t.componentPort}`] : [];
+    })
+    .join(", ");
 }
 
 /** Writes a full configuration and its target.json into `dir`, which must not exist or be empty. */

@@ -20,7 +20,13 @@ export interface ScriptOptions {
   scrub?: (text: string) => string;
   /** How the recording was made, for the header comment (e.g. the command line, without secrets). */
   provenance?: string;
+  /** The target's components by cast ref (record --target): a connection with one of these JIDs is cast as that component. */
+  components?: KnownComponents;
 }
+
+/** Component JIDs by the cast ref a scenario names them with (docs/scenario-format.md). */
+export type KnownComponents = Partial<Record<ComponentRef, string>>;
+type ComponentRef = "managing" | "other" | "reader" | "messenger";
 
 export interface WrittenScript {
   text: string;
@@ -76,7 +82,7 @@ export function writeScript(recording: Recording, options: ScriptOptions = {}): 
   const conns = analyseConnections(recording, events);
   const warnings: string[] = [];
   const domain = serverDomain(conns, events);
-  assignNames(conns, warnings);
+  assignNames(conns, warnings, options.components ?? {});
   const vars = new Variables(domain, conns);
   const ids = new IdPlan(conns, events);
 
@@ -276,18 +282,29 @@ function serverDomain(conns: Map<number, Conn>, events: RecordedEvent[]): string
 }
 
 /**
- * Components: the one that received the delegation advertisement (else the
- * first) is `me` (managing), the next one `other`. Clients: by the account of
+ * Components: those with a JID of the target's (`known`) by their ref (`me` for managing, `other`,
+ * `reader`, `messenger`); else the one that received the delegation advertisement (else the first) is
+ * `me`, the next one `other`. Clients: by the account of
  * the bound JID; accounts other than juliet and romeo take those names (the
  * target files define only those two), further connections of an account
  * are juliet2, juliet3 ….
  */
-function assignNames(conns: Map<number, Conn>, warnings: string[]): void {
+function assignNames(conns: Map<number, Conn>, warnings: string[], known: KnownComponents): void {
   const ready = [...conns.values()].filter((c) => c.readySeq !== undefined);
   const components = ready.filter((c) => c.kind === "component");
-  const managingJid = (components.find((c) => c.receivedAdvertisement) ?? components[0])?.jid;
-  const componentNames = new Map<string, { base: string; ref: string }>();
-  if (managingJid) componentNames.set(managingJid, { base: "me", ref: "managing" });
+  const key = (jid: string | undefined) => (jid ?? "").toLowerCase();
+  const componentNames = new Map<string, { base: string; ref: ComponentRef }>();
+  for (const [ref, jid] of Object.entries(known) as [ComponentRef, string | undefined][]) {
+    if (jid) componentNames.set(key(jid), { base: ref === "managing" ? "me" : ref, ref });
+  }
+  /** the refs a recorded component's JID takes: a component of another JID cannot be cast as one of them too */
+  const present = new Set(components.flatMap((c) => componentNames.get(key(c.jid))?.ref ?? []));
+  for (const [jid, entry] of [...componentNames]) if (!present.has(entry.ref)) componentNames.delete(jid);
+  if (!present.has("managing")) {
+    const unknown = components.filter((c) => !componentNames.has(key(c.jid)));
+    const managingJid = (unknown.find((c) => c.receivedAdvertisement) ?? unknown[0])?.jid;
+    if (managingJid) componentNames.set(key(managingJid), { base: "me", ref: "managing" });
+  }
   const counters = new Map<string, number>();
   const next = (base: string) => {
     const n = (counters.get(base) ?? 0) + 1;
@@ -295,14 +312,14 @@ function assignNames(conns: Map<number, Conn>, warnings: string[]): void {
     return n === 1 ? base : `${base}${n}`;
   };
   for (const c of components) {
-    let entry = componentNames.get(c.jid!);
+    let entry = componentNames.get(key(c.jid));
     if (!entry) {
       if ([...componentNames.values()].some((e) => e.ref === "other")) {
-        warnings.push(`component ${c.jid} (connection ${c.id}) left out: a scenario has one managing and one other component`);
+        warnings.push(`component ${c.jid} (connection ${c.id}) left out: a scenario has one managing and one other component${Object.keys(known).length ? " (and the target's reader and messenger)" : ""}`);
         continue;
       }
       entry = { base: "other", ref: "other" };
-      componentNames.set(c.jid!, entry);
+      componentNames.set(key(c.jid), entry);
     }
     c.name = next(entry.base);
     c.ref = entry.ref;
