@@ -516,9 +516,10 @@ export class MockComponent implements RunningMockComponent {
       id: inner.attrs.id,
       to: inner.attrs.from,
     });
-    // ME-REP-04 (ambiguous): from = the original 'to' (keeps-from), or none as in the spec's examples (no-from).
-    if (this.has("ME-REP-04")) reply.attrs.from = bareJid(String(inner.attrs.from));
-    else if (inner.attrs.to && (this.options.readings?.["ME-REP-04"] ?? "keeps-from") === "keeps-from") reply.attrs.from = inner.attrs.to;
+    // ME-REP-04 (ambiguous): from = the original 'to' (keeps-from), none as in the spec's examples (no-from), or its own JID (other-from).
+    const fromReading = this.options.readings?.["ME-REP-04"] ?? "keeps-from";
+    if (fromReading === "other-from") reply.attrs.from = this.options.jid;
+    else if (inner.attrs.to && fromReading === "keeps-from") reply.attrs.from = inner.attrs.to;
     if (this.has("ME-REP-02")) {
       reply.attrs.to = bareJid(String(inner.attrs.from));
       reply.attrs.id = `${inner.attrs.id}-reply`;

@@ -4,13 +4,13 @@ import { PRIVILEGED_ENTITY_FAULTS } from "./privilege-faults.js";
  * Fault switches of the mock managing entity: one per catalogue ID of
  * sections G (admin mode) and H (client mode), each turning exactly that
  * behaviour wrong (and nothing else, so that only the scenarios verifying that
- * ID fail); and one per PE-* row of XEP-0356 (privilege-faults.ts).
+ * ID fail); and one per PE-* row of XEP-0356 (privilege-faults.ts). An ambiguous
+ * row has none (a target is never failed on it): the mock follows its readings (below).
  */
 export const COMPONENT_FAULTS = {
   "ME-REP-01": "answers forwards without the <delegation/> wrapper (<forwarded/> directly in the outer result)",
   "ME-REP-02": "addresses the inner reply to the sender's bare JID, with a new id",
   "ME-REP-03": "acts on behalf of the outer 'from' (the server, which it treats as an administrator) instead of the inner one",
-  "ME-REP-04": "sets the inner reply's 'from' to the sender's bare JID, whatever the original 'to' was (neither reading: not the original 'to', not absent)",
   "ME-DSC-01": "does not list the delegation namespace in its disco#info",
   "ME-DSC-02": "answers item-not-found on the nesting node urn:xmpp:delegation:N::NS",
   "ME-DSC-03": "answers item-not-found on the bare nesting node urn:xmpp:delegation:N:bare:NS",
@@ -35,8 +35,11 @@ export function isComponentFault(id: string): id is ComponentFault {
 
 /** Readings of the ambiguous G rows the mock can follow (the catalogue never fails either). */
 export interface ComponentReadings {
-  /** ME-REP-04: the inner reply's 'from' is the original 'to' (keeps-from, default) or absent (no-from, as in the spec's examples). */
-  "ME-REP-04"?: "keeps-from" | "no-from";
+  /**
+   * ME-REP-04: the inner reply's 'from' is the original 'to' (keeps-from, default), absent (no-from, as in the spec's
+   * examples), or another JID (other-from: the component's own).
+   */
+  "ME-REP-04"?: "keeps-from" | "no-from" | "other-from";
 }
 
-export const COMPONENT_READINGS = { "ME-REP-04": ["keeps-from", "no-from"] } as const;
+export const COMPONENT_READINGS = { "ME-REP-04": ["keeps-from", "no-from", "other-from"] } as const;

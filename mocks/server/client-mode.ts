@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Element, firstChildElement, namespaceOf } from "../../src/xml/element.js";
-import { bareJid, isFullJid, parseJid, sameJid } from "../../src/protocol/jid.js";
+import { bareJid, isFullJid, parseJid, sameJid } from "../jids.js";
 import { NS } from "../../src/protocol/namespaces.js";
 import { iqError, iqResult } from "../../src/protocol/stanzas.js";
 import { COMMANDS_NS, configureForm, configureNode, dataForm, formValues, isYes, requestForm, type GrantListing } from "./client-forms.js";
@@ -202,11 +202,11 @@ export class ClientModeService {
     this.requests.set(challenge, pending);
     // SRV-CLI-13 (ambiguous): the request IQ is answered at once (immediate), or once the user decided (deferred:
     // after the advertisement; RFC 6120 §8.2.3 still wants an answer, so a timeout or the end of the user's sessions
-    // answers it too). The fault never answers it.
+    // answers it too), or never (unanswered: the advertisement is the only reply, as in the spec's example).
     const reading = this.ctx.options.readings["SRV-CLI-13"] ?? DEFAULT_READINGS["SRV-CLI-13"];
     if (reading === "immediate") {
-      if (!this.ctx.has("SRV-CLI-13")) this.answer(iq, iqResult(iq));
-    } else {
+      this.answer(iq, iqResult(iq));
+    } else if (reading === "deferred") {
       pending.iq = iq;
       pending.timer = this.clock.after(this.ctx.options.clientRequestTimeoutMs, () => this.settle(pending, [], undefined));
     }
@@ -267,7 +267,7 @@ export class ClientModeService {
       // #rules 1/2: grants may be kept across sessions only if the granting client can check and revoke them (XEP-0050).
       if (this.ctx.options.keepGrants) this.probe(session);
     }
-    if (pending.iq && !this.ctx.has("SRV-CLI-13")) this.answer(pending.iq, iqResult(pending.iq));
+    if (pending.iq) this.answer(pending.iq, iqResult(pending.iq));
   }
 
   /**

@@ -124,10 +124,10 @@ export class DelegationService {
       delegations = Object.entries(this.effectiveDelegations());
     }
     const listed = delegations.filter(([, entry]) => entry.attributes?.length || !this.ctx.has("SRV-ADV-02"));
-    // SRV-ADV-08 (ambiguous): one <message/> with every delegation (the spec's example), or one per namespace.
+    // SRV-ADV-08 (ambiguous): one <message/> with every delegation (the spec's example), or one per namespace,
+    // or (other-split) a second, partial advertisement after the full one (an ME replacing its set loses the rest).
     const groups = this.reading("SRV-ADV-08") === "several-messages" ? listed.map((d) => [d]) : [listed];
-    // SRV-ADV-08 fault: a second, partial advertisement after the full one (an ME replacing its set loses the rest).
-    if (this.ctx.has("SRV-ADV-08")) groups.push(listed.filter(([, entry]) => !entry.attributes?.length).slice(0, 1));
+    if (this.reading("SRV-ADV-08") === "other-split") groups.push(listed.filter(([, entry]) => !entry.attributes?.length).slice(0, 1));
     for (const group of groups) {
       const message = new Element("message", { from: this.ctx.options.domain, to: jid, id: randomUUID() });
       const delegation = message.c("delegation", { xmlns: this.ns });
@@ -343,7 +343,8 @@ export class DelegationService {
     // SRV-FWD-12 (ambiguous): an IQ to the sender's own bare JID is forwarded with that 'to' (keeps-to) or none (no-to).
     const to = inner.attrs.to;
     const toOwnBareJid = to !== undefined && !isFullJid(to) && parseJid(to).local !== undefined && sameJid(bareJid(to), bareJid(sender));
-    if (toOwnBareJid && this.ctx.has("SRV-FWD-12")) inner.attrs.to = this.ctx.options.domain;
+    // SRV-FWD-08 fault: the server's JID instead, which is not the initial stanza under either reading.
+    if (toOwnBareJid && this.ctx.has("SRV-FWD-08")) inner.attrs.to = this.ctx.options.domain;
     else if (toOwnBareJid && this.reading("SRV-FWD-12") === "no-to") delete inner.attrs.to;
     if (this.ctx.has("SRV-FWD-09")) delete inner.attrs.xmlns;
     if (this.ctx.has("SRV-FWD-08")) {
@@ -445,9 +446,9 @@ export class DelegationService {
     // SRV-REP-02 fault: a reply without inner 'from' (the spec's example shape) is taken too, and delivered from the ME.
     const fromTakenAnyway = reply.attrs.from === undefined && this.ctx.has("SRV-REP-02");
     // SRV-REP-14 (ambiguous): no inner 'from' (the spec's examples) although the original had a 'to':
-    // refused (strict) or delivered with the original 'to' filled in (lenient); the fault does neither: it drops it.
+    // refused (strict) or delivered with the original 'to' filled in (lenient). SRV-ANS-01's fault drops it: no answer.
     if (reply.attrs.from === undefined && original.attrs.to !== undefined && !fromTakenAnyway) {
-      if (this.ctx.has("SRV-REP-14")) return { problem: "no inner 'from' (dropped)", drop: true };
+      if (this.ctx.has("SRV-ANS-01")) return { problem: "no inner 'from' (dropped)", drop: true };
       if (this.reading("SRV-REP-14") === "refused") return { problem: "no inner 'from' (strict reading of SRV-REP-14)" };
       reply.attrs.from = original.attrs.to;
     }
@@ -457,9 +458,10 @@ export class DelegationService {
       return { problem: "inner 'from' differs" };
     }
     const type = reply.attrs.type;
-    // SRV-REP-07 (ambiguous): an inner error gets service-unavailable (strict) or is relayed (lenient);
-    // the fault answers with a condition of neither.
-    if (type === "error" && this.ctx.has("SRV-REP-07")) return { problem: "inner type error", condition: "internal-server-error" };
+    // SRV-REP-07 (ambiguous): an inner error gets service-unavailable (strict), is relayed (lenient), or gets
+    // another condition (other-condition); SRV-ANS-01's fault drops it: no answer.
+    if (type === "error" && this.ctx.has("SRV-ANS-01")) return { problem: "inner type error (dropped)", drop: true };
+    if (type === "error" && this.reading("SRV-REP-07") === "other-condition") return { problem: "inner type error", condition: "internal-server-error" };
     if (type === "error" && this.reading("SRV-REP-07") === "strict") return { problem: "inner type error (strict reading)" };
     if ((type === "get" || type === "set") && !this.ctx.has("SRV-REP-06")) return { problem: `inner type ${type}` };
     if (type !== "result" && type !== "error" && type !== "get" && type !== "set") return { problem: `inner type ${type}` };

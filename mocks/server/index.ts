@@ -11,6 +11,7 @@ export {
   MOCK_UNDELEGATED_DOMAIN,
   DEFAULT_READINGS,
   ALTERNATE_READINGS,
+  FURTHER_READINGS,
   type MockServerOptions,
   type ServerReadings,
 } from "./options.js";

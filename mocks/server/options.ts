@@ -13,15 +13,19 @@ export type DelegationTable = Record<string, { jid: string; attributes?: string[
  * catalogue; the first value of each is the default. Either reading passes the suite.
  */
 export interface ServerReadings {
-  /** SRV-ADV-08: one advertisement <message/> holding every delegation, or one message per namespace. */
-  "SRV-ADV-08": "one-message" | "several-messages";
+  /**
+   * SRV-ADV-08: one advertisement <message/> holding every delegation, one message per namespace, or several split
+   * otherwise (other-split: the full one, then a second holding only the unfiltered delegation).
+   */
+  "SRV-ADV-08": "one-message" | "several-messages" | "other-split";
   /** SRV-FWD-12: an IQ to the sender's own bare JID is forwarded with that 'to', or with none. */
   "SRV-FWD-12": "keeps-to" | "no-to";
   /**
-   * SRV-REP-07: an inner IQ error is relayed (lenient) or gets service-unavailable (strict). Lenient by
-   * default, like Prosody and ejabberd: the reference managing entity (mocks/component) wraps its errors.
+   * SRV-REP-07: an inner IQ error is relayed (lenient), gets service-unavailable (strict), or another error
+   * (other-condition: internal-server-error). Lenient by default, like Prosody and ejabberd: the reference
+   * managing entity (mocks/component) wraps its errors.
    */
-  "SRV-REP-07": "lenient" | "strict";
+  "SRV-REP-07": "lenient" | "strict" | "other-condition";
   /**
    * SRV-REP-14: an inner reply without 'from' (the spec's examples) is delivered with the 'from' filled in, or
    * refused (strict). Delivered by default, like Prosody: the spec's own example shape works with the reference.
@@ -29,8 +33,8 @@ export interface ServerReadings {
   "SRV-REP-14": "delivered" | "refused";
   /** SRV-DSC-14 (MAY): the server's own items are not nested into a forwarded bare-JID disco#items answer, or are. */
   "SRV-DSC-14": "does-not-nest" | "nests";
-  /** SRV-CLI-13: a client-mode request IQ is answered at once, or once the user decided (after the advertisement). */
-  "SRV-CLI-13": "immediate" | "deferred";
+  /** SRV-CLI-13: a client-mode request IQ is answered at once, once the user decided (after the advertisement), or never. */
+  "SRV-CLI-13": "immediate" | "deferred" | "unanswered";
   /** PRV-ADV-03 (MAY, XEP-0356): the roster perm's 'push' is given explicitly (the spec's examples) or left to its default. */
   "PRV-ADV-03": "explicit" | "absent";
   /** PRV-IQ-08 (XEP-0356): an error response to a privileged IQ comes back in an outer 'result' (the spec's example shape) or 'error'. */
@@ -48,7 +52,7 @@ export const DEFAULT_READINGS: ServerReadings = {
   "PRV-IQ-08": "result",
 };
 
-/** The other reading of each row: with DEFAULT_READINGS, every reading the mock can follow. */
+/** The other reading of each row (a third, where a row has one: FURTHER_READINGS). */
 export const ALTERNATE_READINGS: ServerReadings = {
   "SRV-ADV-08": "several-messages",
   "SRV-FWD-12": "no-to",
@@ -58,6 +62,13 @@ export const ALTERNATE_READINGS: ServerReadings = {
   "SRV-CLI-13": "deferred",
   "PRV-ADV-03": "absent",
   "PRV-IQ-08": "error",
+};
+
+/** The third reading of the rows that have one: with DEFAULT_READINGS and ALTERNATE_READINGS, every reading the mock can follow. */
+export const FURTHER_READINGS: Partial<ServerReadings> = {
+  "SRV-ADV-08": "other-split",
+  "SRV-REP-07": "other-condition",
+  "SRV-CLI-13": "unanswered",
 };
 
 export interface MockServerOptions {

@@ -3,7 +3,7 @@ import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import { parseCommandArgs, positiveInt } from "./args.js";
 import { COMPONENT_FAULTS, COMPONENT_READINGS, isComponentFault, type ComponentFault, type ComponentReadings } from "../../mocks/component/index.js";
-import { ALTERNATE_READINGS, DEFAULT_READINGS, SERVER_FAULTS, isServerFault, type ServerFault, type ServerReadings } from "../../mocks/server/index.js";
+import { ALTERNATE_READINGS, DEFAULT_READINGS, FURTHER_READINGS, SERVER_FAULTS, isServerFault, type ServerFault, type ServerReadings } from "../../mocks/server/index.js";
 import { formatScenarioLine } from "../report/console.js";
 import { ComponentTargetDriver } from "../runner/drivers/component-target-driver.js";
 import { MockComponentDriver } from "../runner/drivers/mock-component-driver.js";
@@ -133,7 +133,9 @@ export async function openReplayTarget(values: ReplayTargetValues, scenario: Sce
 function mockReadings(args: string[], role: "server" | "component"): Record<string, string> {
   const known: Record<string, readonly string[]> =
     role === "server"
-      ? Object.fromEntries(Object.keys(DEFAULT_READINGS).map((id) => [id, [DEFAULT_READINGS[id as keyof ServerReadings], ALTERNATE_READINGS[id as keyof ServerReadings]]]))
+      ? Object.fromEntries(
+          (Object.keys(DEFAULT_READINGS) as (keyof ServerReadings)[]).map((id) => [id, [DEFAULT_READINGS[id], ALTERNATE_READINGS[id], ...(FURTHER_READINGS[id] ? [FURTHER_READINGS[id]] : [])]]),
+        )
       : COMPONENT_READINGS;
   const chosen: Record<string, string> = {};
   for (const arg of args.flatMap((a) => a.split(",")).map((a) => a.trim()).filter(Boolean)) {

@@ -4,7 +4,8 @@ import { forwardOf, itemsGet, wrappedFor } from "./forward-helpers.js";
 /**
  * SRV-ANS-01 (#stanza_forward; RFC 6120 §8.2.3): every delegated get/set gets exactly one answer, result
  * or error, however the managing entity behaves: it answers well, badly (a wrong inner id, a spoofed
- * inner 'from', an inner set, an empty unwrapped result), with an outer error, or goes away. After each
+ * inner 'from', an inner set, an empty unwrapped result), with an outer error, with an inner error or
+ * without inner 'from' (the ambiguous SRV-REP-07 and SRV-REP-14: either reading answers), or goes away. After each
  * answer, nothing more with that id arrives. A server MAY close the managing entity's stream after a bad
  * reply (SRV-REP-10): the managing entity then connects again, as a restarted component would.
  * Which answer it is (the error each bad reply deserves) is SRV-REP-03…09's business, in their own
@@ -32,6 +33,15 @@ const CASES: Case[] = [
     reply: (c, me) =>
       `<iq type='error' id='{$${c}}' from='\${${me}}' to='\${server}'><error type='cancel'><internal-server-error xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`,
   },
+  {
+    kind: "inner-error",
+    checks: "SRV-ANS-01",
+    answer: "error",
+    reply: (c, me) =>
+      wrappedFor(inner("type='error' id='ans01-inner-error' from='${server}'", "<error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"), c, me),
+  },
+  // The shape of the spec's examples: no inner 'from'.
+  { kind: "no-inner-from", checks: "SRV-ANS-01", answer: "result", reply: (c, me) => wrappedFor(inner("type='result' id='ans01-no-inner-from'"), c, me) },
   // Last: the managing entity goes away with the forward pending (no reply at all).
   { kind: "left", checks: "SRV-UNA-02", answer: "error" },
 ];
