@@ -217,6 +217,8 @@ export async function minimizeScenario(
     ...scenario.steps.filter((s) => options.keepLines?.includes(s.line)),
   ];
   const closure = stepClosure(scenario.steps);
+  // The `finally:` steps always run and are always written (renderMinimized): what they need stays too.
+  pinned.push(...cleanupNeeds(scenario));
   const result = await ddmin(
     scenario.steps,
     async (steps) => {
@@ -232,6 +234,27 @@ export async function minimizeScenario(
 }
 
 /**
+ * The main steps the `finally:` steps need: each one's actor's last `connects`, and the step that
+ * captures each {$name} they use (a clean-up without them could not undo what the kept steps did).
+ */
+export function cleanupNeeds(scenario: TextScenario): Step[] {
+  const needs = new Set<Step>();
+  const steps = scenario.steps;
+  for (const step of scenario.cleanup ?? []) {
+    if ("actor" in step) {
+      const connect = [...steps].reverse().find((s) => s.kind === "connect" && s.actor === step.actor);
+      if (connect) needs.add(connect);
+    }
+    if (!("xml" in step) || !step.xml) continue;
+    for (const name of capturesIn(step.xml)) {
+      const definition = steps.find((s) => "xml" in s && s.xml && s.kind !== "send" && capturesIn(s.xml).includes(name));
+      if (definition) needs.add(definition);
+    }
+  }
+  return steps.filter((s) => needs.has(s));
+}
+
+/**
  * The minimized script as text: the original header (cast entries no kept
  * step uses left out), a comment saying how it was minimized, and the kept
  * steps exactly as written, each with the comment lines right above it.
@@ -244,7 +267,8 @@ export function renderMinimized(
   rename: { id?: string; title?: string } = {},
 ): string {
   const lines = source.split("\n");
-  const starts = scenario.steps.map((s) => s.line - 1);
+  const cleanup = scenario.cleanup ?? [];
+  const starts = [...scenario.steps, ...cleanup].map((s) => s.line - 1);
   const chunk = (i: number): { from: number; to: number } => {
     const start = starts[i];
     const next = i + 1 < starts.length ? starts[i + 1] : lines.length;
@@ -260,7 +284,7 @@ export function renderMinimized(
   };
   const headerEnd = scenario.steps.length ? chunk(0).from : lines.length;
   const used = new Set<string>();
-  for (const step of kept) {
+  for (const step of [...kept, ...cleanup]) {
     if ("actor" in step) used.add(step.actor);
     if ("xml" in step && step.xml) for (const m of step.xml.matchAll(/\$\{([\w-]+)/g)) used.add(m[1]);
   }
@@ -295,5 +319,16 @@ export function renderMinimized(
     const { from, to } = chunk(i);
     body.push(...lines.slice(from, to), "");
   });
+  // `finally:` and every step after it, with the comment lines right above it, as written.
+  const finallyAt = cleanup.length ? lines.findIndex((line, i) => i > starts[scenario.steps.length - 1] && line === "finally:") : -1;
+  if (finallyAt >= 0) {
+    let from = finallyAt;
+    while (from > 0 && /^#/.test(lines[from - 1])) from--;
+    body.push(...lines.slice(from, finallyAt + 1), "");
+    cleanup.forEach((_, i) => {
+      const { from: start, to } = chunk(scenario.steps.length + i);
+      body.push(...lines.slice(start, to), "");
+    });
+  }
   return `${head.join("\n").trimEnd()}\n\n${body.join("\n").trimEnd()}\n`;
 }
