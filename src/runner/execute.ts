@@ -65,6 +65,11 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
   const spoken: SpokenSpec[] = [];
   const seal = createResultSealer();
   const closing: Promise<void>[] = [];
+  // Results arrive as scenarios end; the reports list them in the plans' order whatever ended first,
+  // in each requirement's scenarios too (they came in arrival order, which changed from run to run).
+  const position = new Map(plans.flatMap((p) => p.scenarios).map((s, i) => [s.id, i] as const));
+  const order = (id: string) => position.get(id) ?? -1;
+  const ofRole = (role: string) => scenarios.filter((s) => s.role === role).sort((a, b) => order(a.id) - order(b.id));
 
   await Promise.all(
     plans.map(async ({ driver, scenarios: suite }) => {
@@ -82,7 +87,7 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
           }
           const specs = options.specs ?? [...new Set(suite.map(scenarioSpec))];
           for (const spec of specs) covered.add(spec);
-          requirements.push(...aggregateRequirements(scenarios.filter((x) => x.role === driver.role), specs.flatMap((spec) => loadCatalogue(spec)), driver.role, new Set()));
+          requirements.push(...aggregateRequirements(ofRole(driver.role), specs.flatMap((spec) => loadCatalogue(spec)), driver.role, new Set()));
           return;
         }
         const specs = selectedSpecs(description, options.specs);
@@ -118,7 +123,7 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
         });
         interrupted ||= outcome.interrupted;
         const aggregated = aggregateRequirements(
-          scenarios.filter((s) => s.role === description.role),
+          ofRole(description.role),
           specs.flatMap((spec) => loadCatalogue(spec)),
           description.role,
           notApplicable(description),
@@ -138,8 +143,6 @@ export async function executeRun(plans: RolePlan[], options: ExecuteOptions): Pr
     }),
   );
 
-  const position = new Map(plans.flatMap((p) => p.scenarios).map((s, i) => [s.id, i] as const));
-  const order = (id: string) => position.get(id) ?? -1;
   const reported = options.onlyCovered ? requirements.filter((r) => r.scenarios.length > 0) : requirements;
   const run: RunResult = {
     suiteVersion: SUITE_VERSION,
