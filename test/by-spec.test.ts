@@ -202,6 +202,21 @@ describe("a partial run (--only)", () => {
   });
 });
 
+describe("--spec 0356 with a scenario that also checks XEP-0355 rows (prv-flow-01)", () => {
+  it("runs it, reports only XEP-0356 rows, and its chips of XEP-0355 rows link nowhere", async () => {
+    const scenarios = (await loadSuite("server")).filter((s) => s.id === "prv-flow-01-pep-publish-notify");
+    expect(scenarios[0]?.requirements.some((id) => id.startsWith("SRV-"))).toBe(true);
+    const { run } = await executeRun([{ driver: new MockServerDriver({ version: 2, faults: [] }), scenarios }], { concurrency: 1, scenarioDeadlineMs: 20_000, strict: false, specs: ["0356"] });
+    expect(run.scenarios.map((s) => s.verdict)).toEqual(["pass"]);
+    expect(run.requirements.some((r) => r.id.startsWith("SRV-"))).toBe(false);
+    const html = buildHtmlReport(run);
+    const anchors = new Set([...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]));
+    const dangling = [...html.matchAll(/href="#([^"]+)"/g)].map((m) => m[1]).filter((id) => !anchors.has(id));
+    expect(dangling).toEqual([]);
+    expect(html).toMatch(/<span class="req-chip unreported" title="not reported in this run: its specification was not selected \(--spec\)">SRV-/);
+  });
+});
+
 describe("runs against the embedded mock server (it declares both XEPs)", () => {
   let both: RunResult;
   let only0355: RunResult;

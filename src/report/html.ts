@@ -269,17 +269,26 @@ ${step}${diffLine}
 </div></div>`;
 }
 
+/**
+ * A link to a requirement's row, or its bare ID when this run reports no such row: a scenario may list
+ * rows of a specification --spec left out (prv-flow-* checks SRV-* rows of XEP-0355 too).
+ */
+function requirementRef(id: string, run: RunResult, className = ""): string {
+  const cls = className ? ` class="${className}"` : "";
+  if (run.requirements.some((r) => r.id === id)) return `<a${cls} href="#${requirementAnchor(id)}">${esc(id)}</a>`;
+  const unreported = className ? `${className} unreported` : "unreported";
+  return `<span class="${unreported}" title="not reported in this run: its specification was not selected (--spec)">${esc(id)}</span>`;
+}
+
 function scenarioHtml(s: ScenarioResult, index: number, run: RunResult): string {
   const target = run.targets.find((t) => t.role === s.role);
-  const reqLinks = s.requirements
-    .map((id) => `<a class="req-chip${id === s.failedRequirement ? " blamed" : ""}" href="#${requirementAnchor(id)}">${esc(id)}</a>`)
-    .join("");
+  const reqLinks = s.requirements.map((id) => requirementRef(id, run, `req-chip${id === s.failedRequirement ? " blamed" : ""}`)).join("");
   const open = s.verdict === "fail" || s.verdict === "error";
-  const reason = s.verdict !== "pass" && s.reason ? `<div class="reason-box r-${s.verdict}"><strong>${VERDICT_LABEL[s.verdict]}</strong>${s.failedRequirement ? ` on <a href="#${requirementAnchor(s.failedRequirement)}">${esc(s.failedRequirement)}</a>` : ""}: ${esc(s.reason)}</div>` : "";
+  const reason = s.verdict !== "pass" && s.reason ? `<div class="reason-box r-${s.verdict}"><strong>${VERDICT_LABEL[s.verdict]}</strong>${s.failedRequirement ? ` on ${requirementRef(s.failedRequirement, run)}` : ""}: ${esc(s.reason)}</div>` : "";
   const readings = Object.entries(s.readings ?? {});
   const readingChips = readings.length
     ? `<div class="scn-meta scn-readings"><span class="k">readings</span> ${readings
-        .map(([id, name]) => `<span class="reading-chip" data-requirement="${esc(id)}" data-reading="${esc(name)}"><a href="#${requirementAnchor(id)}">${esc(id)}</a>: <strong>${esc(name)}</strong></span>`)
+        .map(([id, name]) => `<span class="reading-chip" data-requirement="${esc(id)}" data-reading="${esc(name)}">${requirementRef(id, run)}: <strong>${esc(name)}</strong></span>`)
         .join("")}</div>`
     : "";
   const notes = s.notes.length ? `<div class="notes"><div class="k">Notes</div><ul>${s.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul></div>` : "";
@@ -561,6 +570,7 @@ details.scenario[open] > summary::before { transform: rotate(90deg); }
 .scn-meta .file { margin-left: 12px; }
 .req-chip { font-family: var(--mono); font-size: 12px; padding: 1px 7px; border-radius: 5px; background: #eef2ff; }
 .req-chip.blamed { background: var(--fail); color: #fff; }
+.req-chip.unreported { background: #f4f4f5; color: #71717a; }
 .reason-box { padding: 9px 12px; border-radius: 8px; margin: 10px 0; font-size: 13.5px; overflow-wrap: anywhere; }
 .r-fail { background: var(--fail-bg); color: #7f1d1d; } .r-error { background: var(--error-bg); color: #7c2d12; }
 .r-not-supported { background: var(--ns-bg); color: #5b4706; } .r-not-applicable { background: var(--na-bg); color: #374151; }
