@@ -37,7 +37,7 @@ const node = process.execPath;
 const cases: Case[] = [
   // What a user types: the compiled copy of the current sources (scripts/start.mjs), built if they changed.
   { label: "npm start (both roles)", command: ["npm", "start", "--silent", "--"] },
-  { label: "run, both roles (bin/xep0355, tsx)", command: [node, join(ROOT, "bin", "xep0355"), "run"] },
+  { label: "run, both roles (bin/xep0355)", command: [node, join(ROOT, "bin", "xep0355"), "run"] },
   { label: "run --role server", command: [node, join(ROOT, "bin", "xep0355"), "run", "--role", "server"] },
   { label: "run --role component", command: [node, join(ROOT, "bin", "xep0355"), "run", "--role", "component"] },
 ];

@@ -5,11 +5,16 @@
 // to a module, such as ../../suites, hold in the copy too, beside which the data files are copied).
 // Plain JavaScript, so that it needs nothing compiled to start.
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
 /** Builds kept besides the current one (another state of the tree run a moment ago, e.g. an A/B comparison). */
 const KEEP = 3;
+/**
+ * A build used more recently than this is never dropped: work trees that share node_modules (a symlink)
+ * share this cache, and a run still importing modules from a build (lazily, up to its end) must find them.
+ */
+const IN_USE_MS = 30 * 60_000;
 
 /** Every file under dir (relative to root), sorted, so that the hash does not depend on readdir's order. */
 function files(root, dir) {
@@ -47,7 +52,10 @@ export function fingerprint(root, paths = inputs(root)) {
 export async function freshBuild(root, cache) {
   const paths = inputs(root);
   const out = join(cache, fingerprint(root, paths));
-  if (existsSync(join(out, "ready"))) return { dir: out, built: false };
+  if (existsSync(join(out, "ready"))) {
+    touch(out);
+    return { dir: out, built: false };
+  }
   const { build } = await import("esbuild");
   const partial = `${out}.${process.pid}.tmp`;
   rmSync(partial, { recursive: true, force: true });
@@ -78,12 +86,27 @@ export async function freshBuild(root, cache) {
   return { dir: out, built: true, modules: modules.length };
 }
 
-/** Drops all but the KEEP most recently built folders (never the current one, nor one being built). */
+/** Marks a build as used now (its folder's mtime), for prune. */
+function touch(dir) {
+  const now = new Date();
+  try {
+    utimesSync(dir, now, now);
+  } catch {
+    // pruned meanwhile by a run of another tree: this run already found its modules
+  }
+}
+
+/**
+ * Drops all but the KEEP most recently used folders (never the current one, one being built, nor one
+ * used in the last IN_USE_MS).
+ */
 function prune(cache, current) {
   const builds = readdirSync(cache)
     .map((name) => join(cache, name))
     .filter((path) => path !== current && !path.endsWith(".tmp"))
     .map((path) => ({ path, at: statSync(path).mtimeMs }))
     .sort((a, b) => b.at - a.at);
-  for (const { path } of builds.slice(KEEP)) rmSync(path, { recursive: true, force: true });
+  for (const { path, at } of builds.slice(KEEP)) {
+    if (Date.now() - at > IN_USE_MS) rmSync(path, { recursive: true, force: true });
+  }
 }

@@ -1,5 +1,5 @@
 // `npm start` runs a compiled copy of the sources (scripts/start.mjs): never a stale one.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -52,5 +52,21 @@ describe("npm start's compiled copy", () => {
     const catalogue = fingerprint(root);
     write("spec/catalogue.md", "# Catalogue\n");
     expect(fingerprint(root)).not.toBe(catalogue);
+  });
+
+  it("keeps every build used in the last half hour (work trees sharing node_modules share the cache), drops older ones beyond the last three", async () => {
+    const dirs: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      write("src/data.txt", `recent ${i}`);
+      dirs.push((await freshBuild(root, cache)).dir);
+    }
+    expect(dirs.every((d) => existsSync(d))).toBe(true);
+    // an hour ago, in the order they were built; the other tests' builds before them
+    const at = (i: number) => new Date(Date.now() - 3600_000 + i * 1000);
+    for (const name of readdirSync(cache)) utimesSync(join(cache, name), at(-10), at(-10));
+    dirs.forEach((d, i) => utimesSync(d, at(i), at(i)));
+    write("src/data.txt", "newest");
+    await freshBuild(root, cache);
+    expect(dirs.map((d) => existsSync(d))).toEqual([false, false, true, true, true]);
   });
 });

@@ -1,5 +1,6 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { NS } from "../protocol/namespaces.js";
 import { privilegeNamespace, type PrivilegeGrant } from "../protocol/privilege.js";
@@ -344,26 +345,99 @@ ${hostConfig(target).join("\n")}
 `;
 }
 
-async function api(port: number, command: string, body: object): Promise<string> {
-  const res = await fetch(`http://${HOST}:${port}/api/${command}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(5000),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`ejabberd /api/${command}: HTTP ${res.status} ${text}`);
-  return text;
+/** What the VM writes into the run's folder once ejabberd has started and the accounts exist (readyEval). */
+const READY_FILE = "ready";
+/** The accounts readyEval registers, as Erlang terms (passwords included: inside the run's private folder). */
+const ACCOUNTS_FILE = "accounts.eterm";
+
+/**
+ * Erlang evaluated right after `-s ejabberd` (init runs -s and -eval in the order given): ejabberd:start/0
+ * returns once the application has started, its listeners then accepting, so the accounts are registered
+ * in the VM itself, with no HTTP status polling nor HTTP registrations. The outcome (each account's, or why
+ * ejabberd is not running) is written to READY_FILE, renamed into place so that it is never read half-written.
+ */
+function readyEval(dir: string): string {
+  const accounts = y(path.join(dir, ACCOUNTS_FILE));
+  const ready = y(path.join(dir, READY_FILE));
+  return [
+    `R = try {ok, As} = file:consult(${accounts}), [{U, H, ejabberd_auth:try_register(U, H, P)} || {U, H, P} <- As]`,
+    `catch C:E -> {not_started, C, E} end,`,
+    `ok = file:write_file(${ready} ++ ".tmp", io_lib:format("~p.~n", [R])),`,
+    `ok = file:rename(${ready} ++ ".tmp", ${ready}).`,
+  ].join(" ");
 }
 
-async function waitForStatus(port: number, timeoutMs: number, check: () => void): Promise<void> {
+/** ACCOUNTS_FILE: juliet and romeo on every domain where they exist (SRV-FWD-11: the same passwords everywhere). */
+function accountTerms(target: ServerTarget): string {
+  const bin = (s: string): string => `<<${y(s)}>>`;
+  const { juliet, romeo } = target.accounts;
+  return accountDomains(target)
+    .flatMap((host) => [juliet, romeo].map((a) => `{${bin(a.username)}, ${bin(host)}, ${bin(a.password)}}.\n`))
+    .join("");
+}
+
+/**
+ * Resolves once READY_FILE is in `dir` and says every account was registered; rejects when the VM wrote
+ * otherwise, exited, or `check` throws (polled meanwhile, as waitForListening does), or after timeoutMs.
+ */
+async function waitForReady(dir: string, accounts: number, timeoutMs: number, check: () => void): Promise<void> {
+  const file = path.join(dir, READY_FILE);
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    check();
-    const status = await api(port, "status", {}).catch((err: Error) => err.message);
-    if (/started/.test(status) && !/starting/.test(status)) return;
-    if (Date.now() > deadline) throw new Error(`ejabberd not started after ${timeoutMs} ms: ${status}`);
-    await new Promise((r) => setTimeout(r, 50));
+  const watcher = fs.watch(dir);
+  const written = new Promise<void>((resolve) => watcher.on("change", (_event, name) => String(name) === READY_FILE && resolve()));
+  watcher.on("error", () => undefined);
+  try {
+    while (!fs.existsSync(file)) {
+      check();
+      if (Date.now() > deadline) throw new Error(`ejabberd not started after ${timeoutMs} ms`);
+      await Promise.race([written, new Promise((r) => setTimeout(r, 50))]);
+    }
+  } finally {
+    watcher.close();
+  }
+  const outcome = await fs.promises.readFile(file, "utf8");
+  if ((outcome.match(/,\s*ok\s*\}/g) ?? []).length !== accounts) throw new Error(`ejabberd did not register the accounts: ${outcome.trim().slice(0, 500)}`);
+}
+
+/**
+ * ejabberd's language translation cache (translate.erl: built from its .msg files at every start, dumped
+ * as translations.cache into the Mnesia directory, read back when newer than those files), kept between
+ * runs: each run's spool is new, and building it is a tenth of a second of ejabberd's start-up. Named by
+ * the install and the .msg files' times, so another ejabberd never gets it; undefined without .msg files.
+ */
+function translationCache(install: EjabberdInstall): string | undefined {
+  const msgs = install.erlLibs
+    .split(":")
+    .flatMap((lib) => (fs.existsSync(lib) ? fs.readdirSync(lib).filter((e) => e.startsWith("ejabberd-")).map((e) => path.join(lib, e, "priv", "msgs")) : []))
+    .find((dir) => fs.existsSync(dir));
+  if (!msgs) return undefined;
+  const times = [msgs, ...fs.readdirSync(msgs).map((f) => path.join(msgs, f))].map((f) => `${f}@${fs.statSync(f).mtimeMs}`);
+  const key = createHash("sha256").update([install.erlLibs, install.version, ...times].join("\n")).digest("hex").slice(0, 20);
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
+  return path.join(base, "xep0355", "ejabberd", `translations-${key}.cache`);
+}
+
+/** Puts the kept translation cache into a new spool (a copy: newer than the .msg files, so ejabberd reads it). */
+function seedTranslations(cache: string | undefined, spool: string): void {
+  if (!cache || !fs.existsSync(cache)) return;
+  try {
+    fs.copyFileSync(cache, path.join(spool, "translations.cache"));
+  } catch {
+    // ejabberd builds it itself
+  }
+}
+
+/** Keeps the translation cache a started ejabberd dumped into its spool, for the next runs (once). */
+function keepTranslations(cache: string | undefined, spool: string): void {
+  const built = path.join(spool, "translations.cache");
+  if (!cache || fs.existsSync(cache) || !fs.existsSync(built)) return;
+  try {
+    fs.mkdirSync(path.dirname(cache), { recursive: true });
+    const partial = `${cache}.${process.pid}.tmp`;
+    fs.copyFileSync(built, partial);
+    fs.renameSync(partial, cache);
+  } catch {
+    // a cache that cannot be written only costs the next start-up its build
   }
 }
 
@@ -407,7 +481,7 @@ export function ejabberdTarget(
 }
 
 /** The command line of one ejabberd VM in the foreground (ERL_LIBS, EJABBERD_CONFIG_PATH and EJABBERD_LOG_PATH set). */
-export function erlArgs(node: string, cookie: string, distPort: number, spool: string): string[] {
+export function erlArgs(node: string, cookie: string, distPort: number, spool: string, ...then: string[]): string[] {
   return [
     "-sname", node,
     "-setcookie", cookie,
@@ -417,6 +491,8 @@ export function erlArgs(node: string, cookie: string, distPort: number, spool: s
     "-kernel", "inet_dist_use_interface", "{127,0,0,1}",
     "-mnesia", "dir", JSON.stringify(spool),
     "-s", "ejabberd",
+    // what runs once ejabberd has started (readyEval)
+    ...then,
     "-noshell", "-noinput",
   ];
 }
@@ -432,9 +508,10 @@ async function launch(options: LaunchOptions = {}): Promise<LaunchedServer> {
   const install = await findInstall(options.rootVersion);
   if (!install) throw new LauncherMissingError("ejabberd", INSTALL, [SYSTEM_APP]);
   const started = Date.now();
-  const launched = await retryOnPortConflict(() => launchOnce(install, options));
-  // every lane's managing component connects once, as the first lane's does to read the revision
-  const protocolDetection = await settle(launched.target, install.version).catch(async (err: unknown) => {
+  const { ready, ...launched } = await retryOnPortConflict(() => launchOnce(install, options));
+  // Every lane's managing component connects once, as the first lane's does to read the revision, while
+  // the accounts are registered: its ports are bound, and ejabberd accepts the connections once started.
+  const [protocolDetection] = await Promise.all([settle(launched.target, install.version), ready]).catch(async (err: unknown) => {
     await launched.stop();
     throw err;
   });
@@ -455,7 +532,12 @@ async function settle(target: ServerTarget, version: string): Promise<string> {
   return `${detection}; mod_privilege loaded (--spec selects XEP-0356): ejabberd ${version.replace(/-[^-]+$/, "")} then drops the components' unwrapped IQs, delegation's included`;
 }
 
-async function launchOnce(install: EjabberdInstall, options: LaunchOptions): Promise<Omit<LaunchedServer, "protocolDetection">> {
+/**
+ * Starts one VM and returns once it has bound every port (a port taken meanwhile by another program is
+ * a PortInUseError, for retryOnPortConflict), with `ready`: settles once ejabberd has started and the
+ * accounts exist.
+ */
+async function launchOnce(install: EjabberdInstall, options: LaunchOptions): Promise<Omit<LaunchedServer, "protocolDetection"> & { ready: Promise<void> }> {
   const started = Date.now();
   const server = await ServerRun.create("xep0355-ejabberd-");
   // its graceful shutdown takes about 1 s; only worth it when its logs are kept
@@ -470,6 +552,9 @@ async function launchOnce(install: EjabberdInstall, options: LaunchOptions): Pro
     await fs.promises.writeFile(cfg, config(target, http, options.logDir ? "debug" : "info"));
     const spool = path.join(server.dir, "spool");
     await fs.promises.mkdir(spool);
+    const translations = translationCache(install);
+    seedTranslations(translations, spool);
+    await fs.promises.writeFile(path.join(server.dir, ACCOUNTS_FILE), accountTerms(target), { mode: 0o600 });
     const node = `xep0355_${randomBytes(4).toString("hex")}@localhost`;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -481,7 +566,7 @@ async function launchOnce(install: EjabberdInstall, options: LaunchOptions): Pro
       // keeps .erlang.cookie and the shell history out of the real home
       HOME: server.dir,
     };
-    const args = erlArgs(node, randomBytes(16).toString("hex"), dist, spool);
+    const args = erlArgs(node, randomBytes(16).toString("hex"), dist, spool, "-eval", readyEval(server.dir));
     const consoleLog = path.join(logs, "ejabberd.console.log");
     const pid = server.spawn(ERL, args, env, consoleLog);
     const check = () => {
@@ -490,14 +575,14 @@ async function launchOnce(install: EjabberdInstall, options: LaunchOptions): Pro
       if (taken) throw new PortInUseError(`a port was taken by another program: ${taken.trim().slice(0, 300)}`);
       if (server.exitStatus !== undefined) throw new Error(`ejabberd exited (${server.exitStatus}) during start-up:\n${tail(consoleLog)}`);
     };
+    // bound, not yet accepting: ejabberd opens its listeners first and accepts once it has started
     await waitForListening(pid, HOST, [c2s, ...listenedComponents(target).map((c) => c.port ?? component), http], READY_TIMEOUT_MS, check);
-    await waitForStatus(http, READY_TIMEOUT_MS, check);
-    const { juliet, romeo } = target.accounts;
     // SRV-FWD-11: the same accounts, with the same passwords, on every lane's domain and the undelegated one
-    await Promise.all(accountDomains(target).flatMap((host) => [juliet, romeo].map((a) => api(http, "register", { user: a.username, host, password: a.password }))));
+    const ready = waitForReady(server.dir, 2 * accountDomains(target).length, READY_TIMEOUT_MS, check).then(() => keepTranslations(translations, spool));
+    ready.catch(() => undefined); // awaited by launch(), with the lanes' settling
     // "23.01", "24.12-3~bpo12+1": the Debian revision is not the release
     const software = `ejabberd ${install.version.replace(/-[^-]+$/, "")}`;
-    return { target, software, startupMs: Date.now() - started, stop: () => server.stop() };
+    return { target, software, startupMs: Date.now() - started, stop: () => server.stop(), ready };
   } catch (err) {
     await server.stop();
     throw err;

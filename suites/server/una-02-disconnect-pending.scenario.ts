@@ -1,5 +1,5 @@
 import type { ScenarioModule } from "../../src/scenario/load.js";
-import { JULIET_AND_ME, connectCast, julietAsksServer } from "./forward-helpers.js";
+import { JULIET_AND_ME, julietAsksServer } from "./forward-helpers.js";
 
 /** SRV-UNA-02: the ME goes away with a forward pending: the sender gets an error, not silence. How long it took is reported. */
 const scenario: ScenarioModule = {
@@ -12,7 +12,9 @@ const scenario: ScenarioModule = {
   startFirst: true,
   cast: JULIET_AND_ME,
   async run(ctx) {
-    await connectCast(ctx);
+    // Both at once, as connectCast would one after the other: the run's longest scenario (it waits for
+    // the server's own IQ timeout) should reach its forward as early as it can.
+    await Promise.all([ctx.connect("me"), ctx.connect("juliet")]);
     await julietAsksServer(ctx, "una02-q");
     const disconnectedAt = Date.now();
     await ctx.disconnect("me");
