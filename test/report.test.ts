@@ -535,6 +535,32 @@ describe("readings and untested requirements in every report", () => {
   });
 });
 
+describe("the expected-verdicts file pins the requirement each failure is blamed on", () => {
+  it("writes it for failing scenarios, and a failure blamed elsewhere is a difference; files without it compare verdicts only", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "xep0355-blamed-"));
+    try {
+      const run = makeRun();
+      const path = join(dir, "expected.json");
+      await writeExpected(run, "Test server", path);
+      const pinned = await readExpected(path);
+      expect(pinned.blamed).toEqual({ "srv-rep-03-wrong-id": "SRV-REP-03" });
+      expect(compareWithExpected(run, pinned)).toEqual([]);
+
+      const moved = structuredClone(run);
+      moved.scenarios.find((s) => s.id === "srv-rep-03-wrong-id")!.failedRequirement = "SRV-REP-01";
+      expect(compareWithExpected(moved, pinned)).toEqual([
+        "srv-rep-03-wrong-id: expected a failure of SRV-REP-03, got one of SRV-REP-01 (at /iq@type: expected 'error', received 'result')",
+      ]);
+      expect(compareWithExpected(moved, { ...pinned, blamed: undefined })).toEqual([]);
+
+      await writeFile(path, JSON.stringify({ target: "x", verdicts: {}, blamed: { a: 1 } }));
+      await expect(readExpected(path)).rejects.toThrow(/'blamed' must map scenario IDs to requirement IDs/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("--strict against the embedded mock server", () => {
   // With keepGrants off the mock does not keep client-mode grants across sessions: SRV-CLI-10 (#rules 1) is not supported.
   const runOnce = async (strict: boolean): Promise<RunResult> => {

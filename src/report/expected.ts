@@ -14,6 +14,12 @@ export interface ExpectedVerdicts {
    * without it (written before readings existed) pins verdicts only, and readings are not compared.
    */
   readings?: Record<string, string>;
+  /**
+   * Scenario ID → the requirement its failure is blamed on (ScenarioResult.failedRequirement), for each
+   * failing scenario. Optional like readings: a file without it pins verdicts only. With it, a scenario
+   * that still fails but now on another requirement is a difference (a pass can hide behind a fail).
+   */
+  blamed?: Record<string, string>;
 }
 
 export async function readExpected(path: string): Promise<ExpectedVerdicts> {
@@ -25,7 +31,18 @@ export async function readExpected(path: string): Promise<ExpectedVerdicts> {
       throw new Error(`${path}: 'readings' must map requirement IDs to reading names`);
     }
   }
+  if (data.blamed !== undefined) {
+    const ok = typeof data.blamed === "object" && data.blamed !== null && !Array.isArray(data.blamed);
+    if (!ok || Object.values(data.blamed).some((r) => typeof r !== "string")) {
+      throw new Error(`${path}: 'blamed' must map scenario IDs to requirement IDs`);
+    }
+  }
   return data;
+}
+
+/** The requirement each failing scenario of a run is blamed on (only failures that name one). */
+export function runBlamed(run: RunResult): Record<string, string> {
+  return Object.fromEntries(run.scenarios.filter((s) => s.verdict === "fail" && s.failedRequirement).map((s) => [s.id, s.failedRequirement as string]));
 }
 
 /** The readings a run recorded, by requirement ID (only requirements with one). */
@@ -40,6 +57,7 @@ export async function writeExpected(run: RunResult, target: string, path: string
     software: run.targets.map((t) => t.software).filter(Boolean).join("; ") || undefined,
     verdicts,
     readings: runReadings(run),
+    blamed: runBlamed(run),
   };
   await writeFile(path, JSON.stringify(data, null, 2) + "\n", "utf8");
 }
@@ -58,6 +76,20 @@ export function compareWithExpected(run: RunResult, expected: ExpectedVerdicts):
   }
   for (const [id, got] of actual) if (!(id in expected.verdicts)) differences.push(`${id}: not in the expected file (got ${got.verdict})`);
   if (expected.readings) differences.push(...compareReadings(run, expected.readings));
+  if (expected.blamed) differences.push(...compareBlamed(run, expected));
+  return differences;
+}
+
+/** A failing scenario blamed on another requirement than the file says (verdict differences are said above). */
+function compareBlamed(run: RunResult, expected: ExpectedVerdicts): string[] {
+  const blamed = expected.blamed ?? {};
+  const differences: string[] = [];
+  for (const s of run.scenarios) {
+    if (s.verdict !== "fail" || expected.verdicts[s.id] !== "fail") continue;
+    const want = blamed[s.id];
+    const got = s.failedRequirement;
+    if (want !== got) differences.push(`${s.id}: expected a failure of ${want ?? "(no requirement named)"}, got one of ${got ?? "(no requirement named)"}${s.reason ? ` (${s.reason})` : ""}`);
+  }
   return differences;
 }
 
