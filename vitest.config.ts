@@ -8,9 +8,10 @@ export default defineConfig({
     globalSetup: ["test/helpers/cli-build.ts"],
     testTimeout: 120_000,
     hookTimeout: 60_000,
-    // One file per core. vitest's default (CPUs - 1) runs them one at a time on a 2-core machine, where
-    // nearly every file keeps one core busy (the mocks' scenarios are bound by the CPU) or waits (launched servers).
-    maxWorkers: Math.max(2, availableParallelism()),
+    // One file per core, and one more. vitest's default (CPUs - 1) runs them one at a time on a 2-core machine,
+    // where nearly every file keeps one core busy (the mocks' scenarios are bound by the CPU) or waits (launched
+    // servers, npm, the commands it spawns): the extra file takes the core one of them leaves idle while it waits.
+    maxWorkers: availableParallelism() + 1,
     // Fault-matrix cases (mocks: bound by the CPU since windows end once nothing more can happen) and other
     // concurrent cases of one file.
     maxConcurrency: 12,

@@ -115,7 +115,8 @@ function stepChecks(steps: Step[]): void {
   }
 }
 
-describe("action.yml", () => {
+// The two files' checks side by side: the linters (a few seconds) run while the action's install step builds dist/.
+describe.concurrent("action.yml", () => {
   it("has name, description, inputs and a composite runs section", () => {
     expect(action.name).toBeTruthy();
     expect(action.description).toBeTruthy();
@@ -209,7 +210,8 @@ describe("action.yml", () => {
     for (const option of used) expect(known.has(option), `--${option}`).toBe(true);
   });
 
-  describe("its shell steps, run here on a copy of the action", () => {
+  // In turn: the run needs what the install step built.
+  describe.sequential("its shell steps, run here on a copy of the action", () => {
     let dir: string;
     let actionPath: string;
     beforeAll(async () => {
@@ -350,7 +352,7 @@ describe("action.yml", () => {
   });
 });
 
-describe(".github/workflows/ci.yml", () => {
+describe.concurrent(".github/workflows/ci.yml", () => {
   it("has name, on and jobs with runs-on and steps", () => {
     expect(workflow.name).toBeTruthy();
     expect(workflow.on).toBeTruthy();

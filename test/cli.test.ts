@@ -1,7 +1,7 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { startMockServer } from "../mocks/server/index.js";
 import { BIN, DEV_BIN, runCli, runCommand, type CommandOutcome } from "./helpers/cli.js";
 
@@ -25,7 +25,11 @@ afterAll(async () => {
 let wholeRun: Promise<{ dir: string; r: Outcome }> | undefined;
 const wholeServerRun = () => (wholeRun ??= reportsDir().then(async (dir) => ({ dir, r: await cli(["run", "--role", "server", "--reports", dir]) })));
 
-describe("xep0355 CLI", () => {
+// Each case runs its own command, on its own reports folder (and mock, where it needs one): side by side, so
+// that one's waits (a connect timeout, a scenario's quiet window) overlap another's start-up. A few at a time:
+// more would only share the same two cores among more start-ups.
+vi.setConfig({ maxConcurrency: 4 });
+describe.concurrent("xep0355 CLI", () => {
   it("runs the server suite against the embedded mock, exits 0 and writes the reports", async () => {
     const { dir, r } = await wholeServerRun();
     expect(r.code, r.stderr).toBe(0);
@@ -175,11 +179,11 @@ describe("xep0355 CLI", () => {
     }
   });
 
-  it("--version prints the suite's version, from the compiled command and from the development one (bin/xep0355, tsx)", async () => {
+  it("--version prints the suite's version, from the compiled command and from the sources through tsx (XEP0355_TSX=1 bin/xep0355)", async () => {
     const r = await cli(["--version"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^xep0355 \d+\.\d+\.\d+ /);
-    const dev = await runCommand(DEV_BIN, ["--version"]);
+    const dev = await runCommand(DEV_BIN, ["--version"], { env: { XEP0355_TSX: "1" } });
     expect(dev.code, dev.stderr).toBe(0);
     expect(dev.stdout).toBe(r.stdout);
   });
@@ -214,8 +218,8 @@ describe("xep0355 CLI", () => {
     expect(results.scenarios.some((s: { reason: string }) => s.reason === "not run: the run was interrupted")).toBe(true);
   });
 
-  it("list --requirements --json gives every requirement with its scenarios (the development command: .scenario.ts modules through tsx)", async () => {
-    const r = await runCommand(DEV_BIN, ["list", "--requirements", "--json"], { env: { NO_COLOR: "1" } });
+  it("list --requirements --json gives every requirement with its scenarios (the sources through tsx, XEP0355_TSX=1: .scenario.ts modules loaded as TypeScript)", async () => {
+    const r = await runCommand(DEV_BIN, ["list", "--requirements", "--json"], { env: { NO_COLOR: "1", XEP0355_TSX: "1" } });
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout) as { id: string; level: string; scenarios: string[] }[];
     expect(rows.find((x) => x.id === "SRV-REP-03")?.scenarios).toContain("srv-rep-03-wrong-inner-id");

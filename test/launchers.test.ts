@@ -36,6 +36,23 @@ function runDirs(name: string): string[] {
   return fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith(`xep0355-${name}-`)).map((d) => path.join(os.tmpdir(), d));
 }
 
+/**
+ * The temp dir of the server listening on c2sPort, among those made since `before`: other test files
+ * launch servers of the same kind at the same time, so the only new dir is not necessarily this one's.
+ */
+function runDirOf(name: "prosody" | "ejabberd", before: Set<string>, c2sPort: number): string | undefined {
+  const config = name === "prosody" ? "prosody.cfg.lua" : "ejabberd.yml";
+  const port = new RegExp(`\\b${c2sPort}\\b`);
+  const mentionsPort = (dir: string) => {
+    try {
+      return port.test(fs.readFileSync(path.join(dir, config), "utf8"));
+    } catch {
+      return false; // another server's, stopped meanwhile
+    }
+  };
+  return runDirs(name).find((d) => !before.has(d) && mentionsPort(d));
+}
+
 /** Processes ("pid state command line") whose command line mentions `needle` (the server's temp dir is on its command line). */
 function pidsMentioning(needle: string): string[] {
   const pids: string[] = [];
@@ -60,7 +77,7 @@ for (const name of ["prosody", "ejabberd"] as const) {
       const server = await launchers[name].launch({ lanes: 3 });
       let dir: string | undefined;
       try {
-        dir = runDirs(name).find((d) => !before.has(d));
+        dir = runDirOf(name, before, server.target.c2sPort);
         expect(dir).toBeDefined();
         expect(pidsMentioning(dir!).length).toBeGreaterThan(0);
         const { target } = server;

@@ -54,19 +54,22 @@ async function ownProsody(edit: (config: string) => string = (c) => c): Promise<
   return { dir, targetFile, target, log: () => log, stop };
 }
 
-describe.skipIf(missing !== undefined)(`own server: Prosody from 'snippet prosody --full'${missing ? ` — skipped: ${missing}` : ""}`, () => {
+// Each describe has a Prosody of its own (each case of the second its own too), on ports of its own: they run
+// side by side, so that one's waits (start-up, doctor's answers) overlap another's.
+describe.skipIf(missing !== undefined).concurrent(`own server: Prosody from 'snippet prosody --full'${missing ? ` — skipped: ${missing}` : ""}`, () => {
   let server: OwnProsody;
   beforeAll(async () => {
     server = await ownProsody();
   });
   afterAll(() => server?.stop());
 
-  it("start.sh prints no secret", () => {
+  // In turn on one server: the run comes after doctor (see below).
+  it.sequential("start.sh prints no secret", () => {
     const t = server.target;
     for (const secret of [t.accounts.juliet.password, t.accounts.romeo.password, t.components.managing.secret, t.components.other!.secret]) expect(server.log()).not.toContain(secret);
   });
 
-  it("doctor: the set-up is ready; SRV-DSC-01 is a finding, not a set-up problem", async () => {
+  it.sequential("doctor: the set-up is ready; SRV-DSC-01 is a finding, not a set-up problem", async () => {
     const r = await runCli(["doctor", "--target", server.targetFile]);
     expect(r.stdout).toMatch(/ok {4}server software \(XEP-0092\) — Prosody /);
     expect(r.stdout).toMatch(/ok {4}accounts juliet and romeo on undelegated.capulet.test log in/);
@@ -77,7 +80,7 @@ describe.skipIf(missing !== undefined)(`own server: Prosody from 'snippet prosod
   });
 
   // after doctor: its connections as the managing entity answered Prosody's one-time nesting queries as the run's does
-  it("a short run after doctor reaches verdicts: the advertisement and the disco nesting pass, SRV-DSC-01 fails", async () => {
+  it.sequential("a short run after doctor reaches verdicts: the advertisement and the disco nesting pass, SRV-DSC-01 fails", async () => {
     const reports = join(server.dir, "reports");
     const r = await runCli(["run", "--target", server.targetFile, "--only", "SRV-ADV-01,SRV-DSC-01,SRV-DSC-02", "--reports", reports, "--quiet"], { env: { NO_COLOR: "1" } });
     const results = JSON.parse(await readFile(join(reports, "results.json"), "utf8")) as { requirements: { id: string; verdict: string }[] };
@@ -89,7 +92,7 @@ describe.skipIf(missing !== undefined)(`own server: Prosody from 'snippet prosod
   });
 });
 
-describe.skipIf(missing !== undefined)(`doctor on a misconfigured Prosody: the fix for the mistake made${missing ? ` — skipped: ${missing}` : ""}`, () => {
+describe.skipIf(missing !== undefined).concurrent(`doctor on a misconfigured Prosody: the fix for the mistake made${missing ? ` — skipped: ${missing}` : ""}`, () => {
   const doctor = async (edit: (config: string) => string) => {
     const server = await ownProsody(edit);
     try {

@@ -60,7 +60,8 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe("the npm package (npm pack, installed into an empty folder)", () => {
+// The cases only read the installed package (the run writes its own reports folder): side by side.
+describe.concurrent("the npm package (npm pack, installed into an empty folder)", () => {
   it("holds the compiled CLI, the data it reads, the docs and the LICENSE; no tests, CI files, TypeScript sources or images", async () => {
     for (const f of ["package.json", "LICENSE", "README.md", "dist/bin/xep0355.js", "dist/src/cli/main.js", "dist/package.json", "dist/spec/xep-0355-requirements.md", "docs/reports.md"]) {
       expect(listing, f).toContain(f);
