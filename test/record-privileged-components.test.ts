@@ -14,6 +14,7 @@ import type { RecordedEvent, Recording } from "../src/record/recording.js";
 import { writeScript } from "../src/record/script-writer.js";
 import { parseScenario } from "../src/scenario/parse.js";
 import { parseXml } from "../src/xml/element.js";
+import { silence } from "./helpers/cli.js";
 
 // record knows the target's XEP-0356 components (PRV-ROS-01's reader and messenger): it casts them by their JIDs,
 // and proxies a component's own port (ejabberd: one listener per component).
@@ -138,22 +139,6 @@ describe("record --target with the target's reader", () => {
   });
 });
 
-/** Captures what a command writes on stdout and stderr. */
-function silence(): { stdout(): string; stderr(): string; restore(): void } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
-  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
-  return {
-    stdout: () => out.join(""),
-    stderr: () => err.join(""),
-    restore: () => {
-      process.stdout.write = write.out;
-      process.stderr.write = write.err;
-    },
-  };
-}
 
 async function waitFor(condition: () => boolean, ms = 3000): Promise<void> {
   const deadline = Date.now() + ms;

@@ -23,6 +23,7 @@ import { escapeLiterals, parseScenario, unescapeLiterals } from "../src/scenario
 import { matchValue } from "../src/xml/matcher.js";
 import { parseXml } from "../src/xml/element.js";
 import { SUITES_DIR, loadSuite } from "../src/scenario/load.js";
+import { silence } from "./helpers/cli.js";
 
 const OPTIONS = defaultMockServerOptions();
 const SECRETS = {
@@ -774,22 +775,6 @@ function escapeXml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 }
 
-/** Captures what a command writes on stdout and stderr. */
-function silence(): { stdout(): string; stderr(): string; restore(): void } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
-  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
-  return {
-    stdout: () => out.join(""),
-    stderr: () => err.join(""),
-    restore: () => {
-      process.stdout.write = write.out;
-      process.stderr.write = write.err;
-    },
-  };
-}
 
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

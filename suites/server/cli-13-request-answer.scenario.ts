@@ -1,4 +1,5 @@
 import type { ScenarioModule } from "../../src/scenario/load.js";
+import { JULIET_AND_ME } from "./forward-helpers.js";
 import type { Element } from "../../src/xml/element.js";
 
 /**
@@ -19,10 +20,7 @@ const scenario: ScenarioModule = {
   needs: ["clientMode"],
   versions: [1, 2],
   probesSupport: true,
-  cast: [
-    { name: "juliet", kind: "client", ref: "juliet" },
-    { name: "me", kind: "component", ref: "managing" },
-  ],
+  cast: JULIET_AND_ME,
   async run(ctx) {
     await ctx.connect("me");
     await ctx.connect("juliet");

@@ -1,6 +1,6 @@
 import { sameJid } from "../../src/protocol/jid.js";
 import type { ScenarioModule } from "../../src/scenario/load.js";
-import { descendants, forwardOf, itemsGet } from "./forward-helpers.js";
+import { JULIET_AND_ME, descendants, forwardOf, itemsGet } from "./forward-helpers.js";
 
 /**
  * SRV-FWD-12 (ambiguous): an IQ addressed to the sender's own bare JID is forwarded; the inner IQ keeps
@@ -16,10 +16,7 @@ const scenario: ScenarioModule = {
   requirements: ["SRV-FWD-12", "SRV-FWD-03", "SRV-FWD-08"],
   needs: [],
   versions: [1, 2],
-  cast: [
-    { name: "juliet", kind: "client", ref: "juliet" },
-    { name: "me", kind: "component", ref: "managing" },
-  ],
+  cast: JULIET_AND_ME,
   async run(ctx) {
     await ctx.connect("me");
     await ctx.connect("juliet");

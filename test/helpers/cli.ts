@@ -70,3 +70,20 @@ export async function runRoleAgainstMocks(role: "server" | "component", args: st
   const results = JSON.parse(await readFile(join(reports, "results.json"), "utf8")) as RunResult;
   return { code: outcome.code, output: outcome.stdout + outcome.stderr, results };
 }
+
+/** Captures what a command writes on stdout and stderr. */
+export function silence(): { stdout(): string; stderr(): string; restore(): void } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const write = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
+  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
+  return {
+    stdout: () => out.join(""),
+    stderr: () => err.join(""),
+    restore: () => {
+      process.stdout.write = write.out;
+      process.stderr.write = write.err;
+    },
+  };
+}
